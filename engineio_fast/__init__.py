@@ -1,0 +1,10 @@
+"""engineio_fast: a Cython-accelerated, API-compatible python-engineio."""
+
+from . import exceptions, json, packet, payload
+from ._codec import USE_EXTENSIONS
+
+__version__ = '0.1.0'
+#: The python-engineio release whose API and behaviour this one follows.
+ENGINEIO_COMPAT_VERSION = '4.15.1'
+
+__all__: list[str] = []

@@ -1,0 +1,286 @@
+"""Engine.IO v4 codec, pure-Python reference twin of ``_codec_c``.
+
+Functions over plain values: packets are ``(type, data, binary)`` triples,
+payloads are lists of encoded packet strings, bodies are ``bytes``.  This
+module is the specification of the codec: the compiled twin must return the
+same values and raise the same exceptions (class and message) for any input.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json as _stdlib_json
+import re
+import sys
+import zlib
+from json.encoder import encode_basestring_ascii as _json_string
+from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import unquote_plus
+
+from . import json as _safe_json
+from ._constants import BASE64_PREFIX, MESSAGE, RECORD_SEPARATOR
+from .exceptions import ContentTooLongError, DecodeError, EncodeError
+
+_BINARY_TYPES = (bytes, bytearray, memoryview)
+_COMPACT = (',', ':')
+
+# The loaders whose grammar we know: with them a remainder whose first
+# character cannot start a JSON value is returned raw without calling
+# ``loads`` (a raised JSONDecodeError costs more than the whole decode).
+_STRICT_JSON_LOADS = (_safe_json.loads, _stdlib_json.loads)
+_JSON_FIRST_CHARS = frozenset(' \t\n\r"{[-tfnNI0123456789')
+
+# json.dumps() with separators builds a new encoder per call; one cached
+# encoder gives the same text for the stdlib dumps.
+_COMPACT_ENCODER = _stdlib_json.JSONEncoder(separators=_COMPACT)
+
+_B64_TEXT = re.compile(r'[A-Za-z0-9+/]*={0,2}')
+_HAS_STRICT_B64 = sys.version_info >= (3, 11)
+
+_QVALUE = re.compile(r'(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)')
+_GZIP_WBITS = 31
+_ZLIB_WBITS = 15
+
+
+# -- packets -----------------------------------------------------------------
+
+
+def encode_packet(ptype: int, data: Any, b64: bool, dumps: Callable) -> str | bytes:
+    """Encode one packet: text form, raw bytes, or ``b``-prefixed base64."""
+    if isinstance(data, str):
+        return str(ptype) + data
+    if isinstance(data, _BINARY_TYPES):
+        if ptype != MESSAGE:
+            raise EncodeError('Binary packets can only be of type MESSAGE')
+        if b64:
+            return BASE64_PREFIX + b64_encode(data)
+        return bytes(data)
+    if data is None:
+        return str(ptype)
+    if isinstance(data, (dict, list)):
+        if dumps is _stdlib_json.dumps:
+            return str(ptype) + _COMPACT_ENCODER.encode(data)
+        return str(ptype) + dumps(data, separators=_COMPACT)
+    return str(ptype) + str(data)
+
+
+def decode_packet(encoded: str | bytes | bytearray | memoryview, loads: Callable) -> tuple:
+    """Decode one packet into ``(packet_type, data, binary)``."""
+    if isinstance(encoded, str):
+        if not encoded:
+            raise DecodeError('Invalid empty packet received')
+        first = encoded[0]
+        if first == BASE64_PREFIX:
+            return MESSAGE, b64_decode(encoded[1:]), True
+        if not '0' <= first <= '9':
+            raise DecodeError('Invalid packet type')
+        ptype = ord(first) - 48
+        if len(encoded) == 1:
+            return ptype, '', False
+        rest = encoded[1:]
+        lead = rest[0]
+        # Numbers stay text (upstream issue 75: "4123" is the string "123").
+        if lead.isnumeric():
+            return ptype, rest, False
+        if lead not in _JSON_FIRST_CHARS and loads in _STRICT_JSON_LOADS:
+            return ptype, rest, False
+        try:
+            return ptype, loads(rest), False
+        except ValueError:
+            return ptype, rest, False
+        except RecursionError:
+            raise DecodeError('Packet data is nested too deeply') from None
+    if isinstance(encoded, _BINARY_TYPES):
+        return MESSAGE, bytes(encoded), True
+    raise TypeError('Packet must be str or bytes-like, not ' + type(encoded).__name__)
+
+
+# -- payloads ----------------------------------------------------------------
+
+
+def encode_payload(encoded: Iterable[str]) -> str:
+    """Join text-form packets into one polling payload."""
+    return RECORD_SEPARATOR.join(encoded)
+
+
+def encode_payload_bytes(encoded: Iterable[str], jsonp_index: int | None = None) -> bytes:
+    """Join text-form packets into a UTF-8 response body, JSONP-wrapped if asked."""
+    text = RECORD_SEPARATOR.join(encoded)
+    if jsonp_index is not None:
+        return jsonp_wrap(text, jsonp_index).encode('ascii')
+    try:
+        return text.encode('utf-8')
+    except UnicodeEncodeError:
+        raise EncodeError('Packet text is not valid UTF-8') from None
+
+
+def split_payload(
+    body: str | bytes | bytearray | memoryview, max_packets: int | None, max_bytes: int | None
+) -> list[str]:
+    """Split a polling body into packet strings, enforcing both limits first."""
+    if isinstance(body, str):
+        size = utf8_len(body)
+    elif isinstance(body, _BINARY_TYPES):
+        size = memoryview(body).nbytes
+    else:
+        raise TypeError('Payload must be str or bytes-like, not ' + type(body).__name__)
+    if max_bytes is not None and size > max_bytes:
+        raise ContentTooLongError(
+            'Payload of %d bytes exceeds the limit of %d bytes' % (size, max_bytes)
+        )
+    if isinstance(body, str):
+        text = body
+    else:
+        try:
+            text = str(body, 'utf-8')
+        except UnicodeDecodeError:
+            raise DecodeError('Payload is not valid UTF-8') from None
+    if text.startswith('d='):
+        text = _jsonp_post_data(text)
+    if not text:
+        return []
+    if max_packets is not None and text.count(RECORD_SEPARATOR) >= max_packets:
+        raise DecodeError('Too many packets in payload')
+    packets = text.split(RECORD_SEPARATOR)
+    if '' in packets:
+        raise DecodeError('Invalid empty packet received')
+    return packets
+
+
+def _jsonp_post_data(text: str) -> str:
+    """Return the url-decoded ``d`` field of a JSONP POST body."""
+    value = text[2:].split('&', 1)[0]
+    try:
+        return unquote_plus(value, errors='strict')
+    except UnicodeDecodeError:
+        raise DecodeError('Payload is not valid UTF-8') from None
+
+
+def jsonp_wrap(text: str, index: int) -> str:
+    """Wrap a payload in the JSONP callback, as an ASCII-safe JS string literal."""
+    # JSON with ensure_ascii escapes quotes, backslashes, control characters,
+    # U+2028/U+2029 and lone surrogates: a literal every JS engine parses.
+    return '___eio[%d](%s);' % (index, _json_string(text))
+
+
+# -- base64 and sizes --------------------------------------------------------
+
+
+def b64_encode(data: bytes | bytearray | memoryview) -> str:
+    """Standard padded base64 of ``data``, as str."""
+    return binascii.b2a_base64(data, newline=False).decode('ascii')
+
+
+def b64_decode(text: str) -> bytes:
+    """Decode strict standard base64 (padding required, no other characters)."""
+    if not isinstance(text, str):
+        raise TypeError('Base64 data must be str, not ' + type(text).__name__)
+    if len(text) % 4:
+        raise DecodeError('Invalid base64 data')
+    if _HAS_STRICT_B64:
+        # strict_mode refuses all but runs of excess padding ("AAAA====").
+        if text.endswith('==='):
+            raise DecodeError('Invalid base64 data')
+        try:
+            return binascii.a2b_base64(text, strict_mode=True)
+        except ValueError:
+            raise DecodeError('Invalid base64 data') from None
+    if _B64_TEXT.fullmatch(text) is None:  # pragma: no cover - Python 3.10
+        raise DecodeError('Invalid base64 data')
+    return binascii.a2b_base64(text)  # pragma: no cover - Python 3.10
+
+
+def utf8_len(text: str) -> int:
+    """Length of ``text`` in UTF-8 bytes (a lone surrogate counts 3)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode('utf-8', 'surrogatepass'))
+
+
+# -- handshake ---------------------------------------------------------------
+
+
+def open_packet_json(
+    sid: str, upgrades: Sequence[str], timeout_ms: int, interval_ms: int, max_payload: int
+) -> str:
+    """The OPEN packet's JSON: exactly the five v4 keys, in protocol order."""
+    return '{"sid":%s,"upgrades":[%s],"pingTimeout":%d,"pingInterval":%d,"maxPayload":%d}' % (
+        _json_string(sid),
+        ','.join([_json_string(name) for name in upgrades]),
+        timeout_ms,
+        interval_ms,
+        max_payload,
+    )
+
+
+# -- compression -------------------------------------------------------------
+
+
+def negotiate_encoding(header: str | None, methods: Sequence[str]) -> str | None:
+    """Pick the method from ``methods`` the Accept-Encoding ``header`` prefers.
+
+    Highest q-value wins, ties go to the earlier method, ``q=0`` refuses,
+    ``*`` covers methods not named, malformed tokens are skipped.
+    """
+    if not header:
+        return None
+    named: dict[str, float] = {}
+    star = 0.0
+    for token in header.split(','):
+        name, *params = token.split(';')
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition('=')
+            if key.strip().lower() == 'q':
+                value = value.strip()
+                q = float(value) if _QVALUE.fullmatch(value) else -1.0
+                break
+        if q < 0:
+            continue
+        if name == '*':
+            star = q
+        else:
+            named.setdefault(name, q)
+    best = None
+    best_q = 0.0
+    for method in methods:
+        q = named.get(method, star)
+        if q > best_q:
+            best, best_q = method, q
+    return best
+
+
+def compress(body: bytes, method: str, level: int) -> bytes:
+    """Compress a response body with ``gzip`` (RFC 1952) or ``deflate`` (RFC 1950)."""
+    if not -1 <= level <= 9:
+        raise EncodeError('Invalid compression level %r' % (level,))
+    if method == 'gzip':
+        compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
+        return compressor.compress(body) + compressor.flush()
+    if method == 'deflate':
+        return zlib.compress(body, level)
+    raise EncodeError('Unsupported compression method %r' % (method,))
+
+
+def decompress(body: bytes, method: str, max_bytes: int | None) -> bytes:
+    """Decompress a peer's body, refusing bad, truncated or oversized data."""
+    if method == 'gzip':
+        decompressor = zlib.decompressobj(_GZIP_WBITS)
+    elif method == 'deflate':
+        decompressor = zlib.decompressobj(_ZLIB_WBITS)
+    else:
+        raise DecodeError('Unsupported content encoding')
+    try:
+        data = decompressor.decompress(body, 0 if max_bytes is None else max_bytes + 1)
+    except zlib.error:
+        raise DecodeError('Invalid compressed data') from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ContentTooLongError('Decompressed body exceeds the limit of %d bytes' % max_bytes)
+    if not decompressor.eof:
+        raise DecodeError('Truncated compressed data')
+    if decompressor.unused_data:
+        raise DecodeError('Trailing data after compressed data')
+    return data

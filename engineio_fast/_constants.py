@@ -1,0 +1,21 @@
+"""Protocol constants shared by every layer: packet ids, separators, limits."""
+
+EIO_VERSION = '4'
+
+OPEN, CLOSE, PING, PONG, MESSAGE, UPGRADE, NOOP = 0, 1, 2, 3, 4, 5, 6
+PACKET_NAMES = ['OPEN', 'CLOSE', 'PING', 'PONG', 'MESSAGE', 'UPGRADE', 'NOOP']
+
+#: Separates packets inside a polling payload.
+RECORD_SEPARATOR = '\x1e'
+#: Prefix marking a base64-encoded binary message in text form.
+BASE64_PREFIX = 'b'
+
+#: Default cap on packets in one decoded payload (the protocol lets clients
+#: batch up to maxPayload bytes, so 16 is far too low).
+DEFAULT_MAX_DECODE_PACKETS = 1000
+DEFAULT_MAX_HTTP_BUFFER_SIZE = 1_000_000
+
+COMPRESSION_METHODS = ['gzip', 'deflate']
+#: zlib level 1: several times faster than 9 on JSON-like bodies, and
+#: polling responses are short-lived.
+DEFAULT_COMPRESSION_LEVEL = 1

@@ -1,0 +1,81 @@
+"""Engine.IO packet, API-compatible with ``engineio.packet``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _codec
+from . import json as _json
+from ._constants import CLOSE, MESSAGE, NOOP, OPEN, PACKET_NAMES, PING, PONG, UPGRADE
+
+__all__ = [
+    'OPEN',
+    'CLOSE',
+    'PING',
+    'PONG',
+    'MESSAGE',
+    'UPGRADE',
+    'NOOP',
+    'packet_names',
+    'binary_types',
+    'Packet',
+]
+
+packet_names = PACKET_NAMES
+binary_types = (bytes, bytearray)
+_binary_data_types = (bytes, bytearray, memoryview)
+
+
+class Packet:
+    """Engine.IO packet.
+
+    :param packet_type: one of ``OPEN`` .. ``NOOP``.
+    :param data: str, bytes-like, or any JSON-encodable value.
+    :param encoded_packet: a packet as received, decoded into this object.
+    """
+
+    #: JSON module used for dict/list data; replaceable process-wide.
+    json = _json
+
+    def __init__(self, packet_type: int = NOOP, data: Any = None, encoded_packet: Any = None):
+        self.packet_type = packet_type
+        self.data = data
+        self.binary = isinstance(data, _binary_data_types)
+        self.encode_cache = None
+        self.encode_cache_b64 = None
+        if self.binary and packet_type != MESSAGE:
+            raise ValueError('Binary packets can only be of type MESSAGE')
+        if encoded_packet is not None:
+            self.decode(encoded_packet)
+
+    def encode(self, b64: bool = False) -> str | bytes:
+        """Encode the packet for transmission.
+
+        The encoding is cached per form (raw or base64) on first use, so a
+        packet reused for a broadcast is encoded once per form; later changes
+        to ``data`` are not reflected.
+
+        :param b64: encode binary data as ``b``-prefixed base64 text.
+        """
+        if b64 and self.binary:
+            if self.encode_cache_b64 is None:
+                self.encode_cache_b64 = _codec.encode_packet(
+                    self.packet_type, self.data, True, self.json.dumps
+                )
+            return self.encode_cache_b64
+        if self.encode_cache is None:
+            self.encode_cache = _codec.encode_packet(
+                self.packet_type, self.data, False, self.json.dumps
+            )
+        return self.encode_cache
+
+    def decode(self, encoded_packet: str | bytes) -> None:
+        """Decode a received packet into this object.
+
+        :param encoded_packet: the packet as str or bytes-like.
+        """
+        self.packet_type, self.data, self.binary = _codec.decode_packet(
+            encoded_packet, self.json.loads
+        )
+        self.encode_cache = None
+        self.encode_cache_b64 = None
