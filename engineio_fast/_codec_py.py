@@ -13,6 +13,7 @@ import json as _stdlib_json
 import re
 import sys
 import zlib
+from json.encoder import c_make_encoder
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote_plus
@@ -30,9 +31,16 @@ _COMPACT = (',', ':')
 _STRICT_JSON_LOADS = (_safe_json.loads, _stdlib_json.loads)
 _JSON_FIRST_CHARS = frozenset(' \t\n\r"{[-tfnNI0123456789')
 
-# json.dumps() with separators builds a new encoder per call; one cached
-# encoder gives the same text for the stdlib dumps.
+# json.dumps() with separators builds a new encoder per call.  For the
+# stdlib dumps one cached C encoder gives the same text; it runs without a
+# circular-reference check, so a RecursionError is retried through the full
+# encoder to raise json's own ValueError for circular data.
 _COMPACT_ENCODER = _stdlib_json.JSONEncoder(separators=_COMPACT)
+_compact_chunks = (
+    c_make_encoder(None, _COMPACT_ENCODER.default, _json_string, None, ':', ',', False, False, True)
+    if c_make_encoder is not None
+    else None
+)
 
 _B64_TEXT = re.compile(r'[A-Za-z0-9+/]*={0,2}')
 _HAS_STRICT_B64 = sys.version_info >= (3, 11)
@@ -59,9 +67,19 @@ def encode_packet(ptype: int, data: Any, b64: bool, dumps: Callable) -> str | by
         return str(ptype)
     if isinstance(data, (dict, list)):
         if dumps is _stdlib_json.dumps:
-            return str(ptype) + _COMPACT_ENCODER.encode(data)
+            return str(ptype) + _compact_json(data)
         return str(ptype) + dumps(data, separators=_COMPACT)
     return str(ptype) + str(data)
+
+
+def _compact_json(data: Any) -> str:
+    """``json.dumps(data, separators=(',', ':'))``, with a cached encoder."""
+    if _compact_chunks is None:  # pragma: no cover - CPython without _json
+        return _COMPACT_ENCODER.encode(data)
+    try:
+        return ''.join(_compact_chunks(data, 0))
+    except RecursionError:
+        return _COMPACT_ENCODER.encode(data)
 
 
 def decode_packet(encoded: str | bytes | bytearray | memoryview, loads: Callable) -> tuple:
@@ -192,6 +210,8 @@ def b64_decode(text: str) -> bytes:
 
 def utf8_len(text: str) -> int:
     """Length of ``text`` in UTF-8 bytes (a lone surrogate counts 3)."""
+    if not isinstance(text, str):
+        raise TypeError('utf8_len() argument must be str, not ' + type(text).__name__)
     if text.isascii():
         return len(text)
     return len(text.encode('utf-8', 'surrogatepass'))
