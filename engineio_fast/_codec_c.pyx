@@ -218,7 +218,7 @@ def encode_packet(ptype, data, b64, dumps):
             raise EncodeError('Binary packets can only be of type MESSAGE')
         if b64:
             return _b64_encode_obj(data, True)
-        return bytes(data)
+        return data if type(data) is bytes else bytes(data)
     if data is None:
         return _type_text(ptype)
     if isinstance(data, (dict, list)):
@@ -235,6 +235,8 @@ def decode_packet(encoded, loads):
     cdef Py_UCS4 lead
     cdef int ptype
     cdef object rest
+    if type(encoded) is bytes:
+        return (MESSAGE, encoded, True)
     if isinstance(encoded, str):
         size = PyUnicode_GET_LENGTH(encoded)
         if size == 0:

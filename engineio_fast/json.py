@@ -5,6 +5,7 @@ them costs quadratic time and a peer could use them to burn CPU.
 """
 
 from json import *  # noqa: F401,F403
+from json import JSONDecoder as _JSONDecoder
 from json import loads as _stdlib_loads
 
 _MAX_INT_DIGITS = 100
@@ -17,7 +18,14 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def loads(*args, **kwargs):
+# json.loads(parse_int=...) builds a decoder per call; the common call reuses
+# this one (decoders keep no state between calls).
+_guarded_decoder = _JSONDecoder(parse_int=_bounded_int)
+
+
+def loads(s, **kwargs):
     """Like :func:`json.loads`, but integers over 100 digits raise ValueError."""
+    if not kwargs and type(s) is str and not s.startswith('\ufeff'):
+        return _guarded_decoder.decode(s)
     kwargs.setdefault('parse_int', _bounded_int)
-    return _stdlib_loads(*args, **kwargs)
+    return _stdlib_loads(s, **kwargs)

@@ -36,17 +36,20 @@ class Packet:
 
     #: JSON module used for dict/list data; replaceable process-wide.
     json = _json
+    #: Base64 form of a binary packet, set on first ``encode(b64=True)``.
+    encode_cache_b64 = None
 
     def __init__(self, packet_type: int = NOOP, data: Any = None, encoded_packet: Any = None):
         self.packet_type = packet_type
         self.data = data
-        self.binary = isinstance(data, _binary_data_types)
         self.encode_cache = None
-        self.encode_cache_b64 = None
-        if self.binary and packet_type != MESSAGE:
-            raise ValueError('Binary packets can only be of type MESSAGE')
         if encoded_packet is not None:
             self.decode(encoded_packet)
+            return
+        binary = data.__class__ is not str and isinstance(data, _binary_data_types)
+        if binary and packet_type != MESSAGE:
+            raise ValueError('Binary packets can only be of type MESSAGE')
+        self.binary = binary
 
     def encode(self, b64: bool = False) -> str | bytes:
         """Encode the packet for transmission.
@@ -58,16 +61,18 @@ class Packet:
         :param b64: encode binary data as ``b``-prefixed base64 text.
         """
         if b64 and self.binary:
-            if self.encode_cache_b64 is None:
-                self.encode_cache_b64 = _codec.encode_packet(
+            cached = self.encode_cache_b64
+            if cached is None:
+                cached = self.encode_cache_b64 = _codec.encode_packet(
                     self.packet_type, self.data, True, self.json.dumps
                 )
-            return self.encode_cache_b64
-        if self.encode_cache is None:
-            self.encode_cache = _codec.encode_packet(
+            return cached
+        cached = self.encode_cache
+        if cached is None:
+            cached = self.encode_cache = _codec.encode_packet(
                 self.packet_type, self.data, False, self.json.dumps
             )
-        return self.encode_cache
+        return cached
 
     def decode(self, encoded_packet: str | bytes) -> None:
         """Decode a received packet into this object.
@@ -77,5 +82,4 @@ class Packet:
         self.packet_type, self.data, self.binary = _codec.decode_packet(
             encoded_packet, self.json.loads
         )
-        self.encode_cache = None
-        self.encode_cache_b64 = None
+        self.encode_cache = self.encode_cache_b64 = None
