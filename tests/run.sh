@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything the tests need into fresh virtualenvs and runs the suite:
+#   1. compiled build (a failed extension build is fatal), both codec backends;
+#   2. the same install forced to the pure twin at run time;
+#   3. a separate pure-Python build (ENGINEIO_FAST_NO_EXTENSIONS=1 at build time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PYTHON=${PYTHON:-python3}
+WORK=${ENGINEIO_FAST_TEST_DIR:-$ROOT/.venv-test}
+PYTEST_ARGS=(-p no:cacheprovider -q "$@")
+
+fresh_venv() {
+    # A stale build/ from the other kind of build would leak into the wheel.
+    rm -rf "$1" "$ROOT/build"
+    "$PYTHON" -m venv "$1"
+    "$1/bin/python" -m pip install -q --upgrade pip
+}
+
+echo "== compiled build =="
+fresh_venv "$WORK/compiled"
+ENGINEIO_FAST_BUILD_EXTENSION=yes "$WORK/compiled/bin/python" -m pip install -q "$ROOT[test]"
+# Run from outside the source tree so the installed package is imported.
+cd "$WORK"
+"$WORK/compiled/bin/python" -c 'import engineio_fast, sys; print("USE_EXTENSIONS =", engineio_fast.USE_EXTENSIONS); sys.exit(0 if engineio_fast.USE_EXTENSIONS else 1)' \
+    || { echo "compiled backend did not build" >&2; exit 1; }
+"$WORK/compiled/bin/pytest" "$ROOT/tests" --rootdir "$ROOT" "${PYTEST_ARGS[@]}"
+
+echo "== compiled build, twin forced at run time =="
+ENGINEIO_FAST_NO_EXTENSIONS=1 "$WORK/compiled/bin/pytest" "$ROOT/tests" --rootdir "$ROOT" \
+    --no-c-extensions "${PYTEST_ARGS[@]}"
+
+echo "== pure-Python build =="
+fresh_venv "$WORK/pure"
+ENGINEIO_FAST_NO_EXTENSIONS=1 "$WORK/pure/bin/python" -m pip install -q "$ROOT[test]"
+"$WORK/pure/bin/python" -c 'import engineio_fast, sys; sys.exit(1 if engineio_fast.USE_EXTENSIONS else 0)' \
+    || { echo "pure build still has the extension" >&2; exit 1; }
+"$WORK/pure/bin/pytest" "$ROOT/tests" --rootdir "$ROOT" --no-c-extensions "${PYTEST_ARGS[@]}"
