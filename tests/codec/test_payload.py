@@ -140,6 +140,13 @@ def test_split_payload_decodes_bytes_of_wide_items(codec):
     assert codec.split_payload(view, None, None) == ['4a', '4b']
 
 
+def test_split_payload_accepts_non_contiguous_memoryview(codec):
+    """K-02, K-10: a bytes-like body is read like ``bytes(body)``; no TypeError/BufferError."""
+    body = memoryview(b'4\x00a\x00\x1e\x004\x00b\x00')[::2]
+    assert bytes(body) == b'4a\x1e4b'
+    assert codec.split_payload(body, None, None) == ['4a', '4b']
+
+
 @pytest.mark.parametrize('body', [4, None, 4.5, ['4a'], object()])
 def test_split_payload_rejects_other_types_with_type_error(codec, body):
     """K-02: only str and bytes-likes are payloads."""
