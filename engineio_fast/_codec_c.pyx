@@ -10,6 +10,7 @@ intermediate objects, and ASCII bodies are joined with ``memcpy``.
 import json as _stdlib_json
 import zlib
 from json.encoder import c_make_encoder
+from operator import index as _index
 from json.encoder import encode_basestring_ascii as _json_string
 from urllib.parse import unquote_plus
 
@@ -19,7 +20,7 @@ from cpython.long cimport PyLong_AsLongAndOverflow
 from libc.string cimport memcpy
 
 from . import json as _safe_json
-from ._constants import RECORD_SEPARATOR
+from ._constants import MAX_JSON_DEPTH, RECORD_SEPARATOR
 from .exceptions import ContentTooLongError, DecodeError, EncodeError
 
 
@@ -30,6 +31,7 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object text)
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
     Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
     object PyUnicode_Substring(object text, Py_ssize_t start, Py_ssize_t end)
     object PyUnicode_DecodeUTF8(const char* data, Py_ssize_t size, const char* errors)
     bint Py_UNICODE_ISNUMERIC(Py_UCS4 ch)
@@ -57,6 +59,8 @@ cdef tuple _BINARY_TYPES = (bytes, bytearray, memoryview)
 
 cdef const char* _B64_ALPHABET = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 cdef signed char _B64_VALUE[256]
+# Every 12-bit value as its two base64 characters: half the lookups.
+cdef unsigned short _B64_PAIR[4096]
 
 
 cdef void _init_b64_table() noexcept:
@@ -65,6 +69,9 @@ cdef void _init_b64_table() noexcept:
         _B64_VALUE[i] = -1
     for i in range(64):
         _B64_VALUE[<unsigned char>_B64_ALPHABET[i]] = <signed char>i
+    for i in range(4096):
+        (<unsigned char*>&_B64_PAIR[i])[0] = _B64_ALPHABET[i >> 6]
+        (<unsigned char*>&_B64_PAIR[i])[1] = _B64_ALPHABET[i & 63]
 
 
 _init_b64_table()
@@ -78,6 +85,37 @@ cdef inline bint _json_can_start(Py_UCS4 ch) noexcept:
     if ch >= 128:
         return False
     return ch in ' \t\n\r"{[-tfnNI0123456789'
+
+
+cdef bint _json_too_deep(object text) except -1:
+    """Whether brackets outside JSON strings nest deeper than MAX_JSON_DEPTH."""
+    cdef Py_ssize_t size = PyUnicode_GET_LENGTH(text)
+    cdef Py_ssize_t limit = MAX_JSON_DEPTH
+    cdef Py_ssize_t depth = 0
+    cdef Py_ssize_t i = 0
+    cdef bint in_string = False
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef Py_UCS4 ch
+    if text.count('[') + text.count('{') <= limit:
+        return False
+    while i < size:
+        ch = PyUnicode_READ(kind, data, i)
+        if in_string:
+            if ch == u'\\':
+                i += 1
+            elif ch == u'"':
+                in_string = False
+        elif ch == u'"':
+            in_string = True
+        elif ch == u'[' or ch == u'{':
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch == u']' or ch == u'}':
+            depth -= 1
+        i += 1
+    return False
 
 
 cdef inline object _type_text(object ptype):
@@ -104,10 +142,8 @@ cdef str _b64_encode_ptr(const unsigned char* src, Py_ssize_t size, bint prefix)
         dst += 1
     while i < full:
         chunk = (src[i] << 16) | (src[i + 1] << 8) | src[i + 2]
-        dst[0] = _B64_ALPHABET[(chunk >> 18) & 63]
-        dst[1] = _B64_ALPHABET[(chunk >> 12) & 63]
-        dst[2] = _B64_ALPHABET[(chunk >> 6) & 63]
-        dst[3] = _B64_ALPHABET[chunk & 63]
+        memcpy(dst, &_B64_PAIR[chunk >> 12], 2)
+        memcpy(dst + 2, &_B64_PAIR[chunk & 4095], 2)
         dst += 4
         i += 3
     if size - full == 1:
@@ -256,6 +292,8 @@ def decode_packet(encoded, loads):
             return (ptype, rest, False)
         if not _json_can_start(lead) and (loads is _guarded_loads or loads is _stdlib_loads):
             return (ptype, rest, False)
+        if _json_too_deep(rest):
+            raise DecodeError('Packet data is nested too deeply')
         try:
             return (ptype, loads(rest), False)
         except ValueError:
@@ -320,7 +358,7 @@ def encode_payload_bytes(encoded, jsonp_index=None):
 def split_payload(body, max_packets, max_bytes):
     """Split a polling body into packet strings, enforcing both limits first."""
     cdef Py_ssize_t size
-    cdef Py_buffer view
+    cdef bytes raw
     cdef list packets
     cdef object text
     cdef object item
@@ -337,13 +375,11 @@ def split_payload(body, max_packets, max_bytes):
     if isinstance(body, str):
         text = body
     else:
-        PyObject_GetBuffer(body, &view, PyBUF_SIMPLE)
+        raw = body if type(body) is bytes else bytes(body)
         try:
-            text = PyUnicode_DecodeUTF8(<const char*>view.buf, view.len, NULL)
+            text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), NULL)
         except UnicodeDecodeError:
             raise DecodeError('Payload is not valid UTF-8') from None
-        finally:
-            PyBuffer_Release(&view)
     if text.startswith('d='):
         text = _jsonp_post_data(text)
     if not text:
@@ -368,7 +404,7 @@ cdef object _jsonp_post_data(object text):
 
 def jsonp_wrap(text, index):
     """Wrap a payload in the JSONP callback, as an ASCII-safe JS string literal."""
-    return '___eio[%d](%s);' % (index, _json_string(text))
+    return '___eio[%s](%s);' % (_index(index), _json_string(text))
 
 
 # -- base64 and sizes --------------------------------------------------------
@@ -430,12 +466,12 @@ def utf8_len(text):
 
 def open_packet_json(sid, upgrades, timeout_ms, interval_ms, max_payload):
     """The OPEN packet's JSON: exactly the five v4 keys, in protocol order."""
-    return '{"sid":%s,"upgrades":[%s],"pingTimeout":%d,"pingInterval":%d,"maxPayload":%d}' % (
+    return '{"sid":%s,"upgrades":[%s],"pingTimeout":%s,"pingInterval":%s,"maxPayload":%s}' % (
         _json_string(sid),
         ','.join([_json_string(name) for name in upgrades]),
-        timeout_ms,
-        interval_ms,
-        max_payload,
+        _index(timeout_ms),
+        _index(interval_ms),
+        _index(max_payload),
     )
 
 
@@ -509,14 +545,22 @@ def negotiate_encoding(header, methods):
 
 def compress(body, method, level):
     """Compress a response body with ``gzip`` (RFC 1952) or ``deflate`` (RFC 1950)."""
+    cdef int header_bits
     if not -1 <= level <= 9:
         raise EncodeError('Invalid compression level %r' % (level,))
     if method == 'gzip':
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
-        return compressor.compress(body) + compressor.flush()
-    if method == 'deflate':
-        return zlib.compress(body, level)
-    raise EncodeError('Unsupported compression method %r' % (method,))
+        header_bits = 16
+    elif method == 'deflate':
+        header_bits = 0
+    else:
+        raise EncodeError('Unsupported compression method %r' % (method,))
+    # Setting up zlib's full window and hash table costs more than
+    # compressing a small body; a small one compresses as well with less.
+    if len(body) <= 16384:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, 12 + header_bits, 4)
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, 15 + header_bits, 8)
+    return compressor.compress(body) + compressor.flush()
 
 
 def decompress(body, method, max_bytes):

@@ -14,12 +14,13 @@ import re
 import sys
 import zlib
 from json.encoder import c_make_encoder
+from operator import index as _index
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote_plus
 
 from . import json as _safe_json
-from ._constants import BASE64_PREFIX, MESSAGE, RECORD_SEPARATOR
+from ._constants import BASE64_PREFIX, MAX_JSON_DEPTH, MESSAGE, RECORD_SEPARATOR
 from .exceptions import ContentTooLongError, DecodeError, EncodeError
 
 _BINARY_TYPES = (bytes, bytearray, memoryview)
@@ -30,6 +31,7 @@ _COMPACT = (',', ':')
 # ``loads`` (a raised JSONDecodeError costs more than the whole decode).
 _STRICT_JSON_LOADS = (_safe_json.loads, _stdlib_json.loads)
 _JSON_FIRST_CHARS = frozenset(' \t\n\r"{[-tfnNI0123456789')
+_JSON_STRUCTURE = re.compile(r'[\[\]{}"\\]')
 
 # json.dumps() with separators builds a new encoder per call.  For the
 # stdlib dumps one cached C encoder gives the same text; it runs without a
@@ -48,6 +50,10 @@ _HAS_STRICT_B64 = sys.version_info >= (3, 11)
 _QVALUE = re.compile(r'(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)')
 _GZIP_WBITS = 31
 _ZLIB_WBITS = 15
+_DEFAULT_MEM_LEVEL = 8
+_SMALL_BODY = 16384
+_SMALL_WINDOW_BITS = 12
+_SMALL_MEM_LEVEL = 4
 
 
 # -- packets -----------------------------------------------------------------
@@ -82,6 +88,38 @@ def _compact_json(data: Any) -> str:
         return _COMPACT_ENCODER.encode(data)
 
 
+def _json_too_deep(text: str) -> bool:
+    """Whether brackets outside JSON strings nest deeper than MAX_JSON_DEPTH.
+
+    Checked before ``loads`` so that the outcome never depends on how much of
+    the interpreter's stack the caller has already used.
+    """
+    if text.count('[') + text.count('{') <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_STRUCTURE.finditer(text):
+        pos = match.start()
+        if pos == escaped_at:
+            continue
+        char = text[pos]
+        if in_string:
+            if char == '\\':
+                escaped_at = pos + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == '[' or char == '{':
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char == ']' or char == '}':
+            depth -= 1
+    return False
+
+
 def decode_packet(encoded: str | bytes | bytearray | memoryview, loads: Callable) -> tuple:
     """Decode one packet into ``(packet_type, data, binary)``."""
     if isinstance(encoded, str):
@@ -102,6 +140,8 @@ def decode_packet(encoded: str | bytes | bytearray | memoryview, loads: Callable
             return ptype, rest, False
         if lead not in _JSON_FIRST_CHARS and loads in _STRICT_JSON_LOADS:
             return ptype, rest, False
+        if _json_too_deep(rest):
+            raise DecodeError('Packet data is nested too deeply')
         try:
             return ptype, loads(rest), False
         except ValueError:
@@ -149,8 +189,9 @@ def split_payload(
     if isinstance(body, str):
         text = body
     else:
+        raw = body if type(body) is bytes else bytes(body)
         try:
-            text = str(body, 'utf-8')
+            text = raw.decode('utf-8')
         except UnicodeDecodeError:
             raise DecodeError('Payload is not valid UTF-8') from None
     if text.startswith('d='):
@@ -178,7 +219,7 @@ def jsonp_wrap(text: str, index: int) -> str:
     """Wrap a payload in the JSONP callback, as an ASCII-safe JS string literal."""
     # JSON with ensure_ascii escapes quotes, backslashes, control characters,
     # U+2028/U+2029 and lone surrogates: a literal every JS engine parses.
-    return '___eio[%d](%s);' % (index, _json_string(text))
+    return '___eio[%s](%s);' % (_index(index), _json_string(text))
 
 
 # -- base64 and sizes --------------------------------------------------------
@@ -224,12 +265,12 @@ def open_packet_json(
     sid: str, upgrades: Sequence[str], timeout_ms: int, interval_ms: int, max_payload: int
 ) -> str:
     """The OPEN packet's JSON: exactly the five v4 keys, in protocol order."""
-    return '{"sid":%s,"upgrades":[%s],"pingTimeout":%d,"pingInterval":%d,"maxPayload":%d}' % (
+    return '{"sid":%s,"upgrades":[%s],"pingTimeout":%s,"pingInterval":%s,"maxPayload":%s}' % (
         _json_string(sid),
         ','.join([_json_string(name) for name in upgrades]),
-        timeout_ms,
-        interval_ms,
-        max_payload,
+        _index(timeout_ms),
+        _index(interval_ms),
+        _index(max_payload),
     )
 
 
@@ -278,11 +319,19 @@ def compress(body: bytes, method: str, level: int) -> bytes:
     if not -1 <= level <= 9:
         raise EncodeError('Invalid compression level %r' % (level,))
     if method == 'gzip':
-        compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
-        return compressor.compress(body) + compressor.flush()
-    if method == 'deflate':
-        return zlib.compress(body, level)
-    raise EncodeError('Unsupported compression method %r' % (method,))
+        header_bits = _GZIP_WBITS - _ZLIB_WBITS
+    elif method == 'deflate':
+        header_bits = 0
+    else:
+        raise EncodeError('Unsupported compression method %r' % (method,))
+    # Setting up zlib's full window and hash table costs more than
+    # compressing a small body; a small one compresses as well with less.
+    if len(body) <= _SMALL_BODY:
+        window_bits, mem_level = _SMALL_WINDOW_BITS, _SMALL_MEM_LEVEL
+    else:
+        window_bits, mem_level = _ZLIB_WBITS, _DEFAULT_MEM_LEVEL
+    compressor = zlib.compressobj(level, zlib.DEFLATED, window_bits + header_bits, mem_level)
+    return compressor.compress(body) + compressor.flush()
 
 
 def decompress(body: bytes, method: str, max_bytes: int | None) -> bytes:

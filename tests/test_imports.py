@@ -116,7 +116,9 @@ def test_no_extensions_env_var_forces_the_pure_python_twin():
 # STYLE.md "Who may import what", as the set of engineio_fast modules each
 # module may load, transitively (lower never imports higher).
 _BOTTOM: frozenset = frozenset()
-_TWIN_DEPS = frozenset({'_constants', 'exceptions'})
+# The twins also know the guarded ``json.loads`` (to skip calling it on data
+# that cannot be JSON); ``json`` is a stdlib-only leaf like ``exceptions``.
+_TWIN_DEPS = frozenset({'_constants', 'exceptions', 'json'})
 _CODEC_DEPS = _TWIN_DEPS | {'_codec_py', '_codec_c'}
 LAYERS = {
     'exceptions': _BOTTOM,
