@@ -148,6 +148,8 @@ print(json.dumps({
     'third_party': sorted(
         m for m in new
         if m.split('.')[0] not in sys.stdlib_module_names and m.split('.')[0] != 'engineio_fast'
+        # registered by every Cython extension module itself, not imports
+        and m != 'cython_runtime' and not m.startswith('_cython_')
     ),
 }))
 """
