@@ -173,6 +173,27 @@ def test_decode_rejects_deeply_nested_json(codec, loads):
         codec.decode_packet('4' + '[' * 100000, loads)
 
 
+@pytest.mark.parametrize('loads', [safe_json.loads, stdlib_json.loads], ids=['safe', 'stdlib'])
+def test_decode_accepts_moderately_nested_json(codec, loads):
+    """K-04: ordinary nesting (depth 100) is data, not an error."""
+    assert codec.decode_packet('4' + '[' * 100 + ']' * 100, loads)[1] == stdlib_json.loads('[' * 100 + ']' * 100)
+    ptype, data, _ = codec.decode_packet('4' + '{"a":' * 100 + '1' + '}' * 100, loads)
+    for _ in range(100):
+        data = data['a']
+    assert data == 1
+
+
+@pytest.mark.parametrize(
+    'value',
+    ['[' * 5000, '[{' * 3000 + '"', '\\' + '[' * 5000, '"' + '[' * 5000, ']' * 5000 + '[' * 5000],
+    ids=['brackets', 'brackets-and-quote', 'backslash', 'escaped-quote', 'unbalanced'],
+)
+def test_decode_ignores_brackets_inside_json_strings(codec, value):
+    """K-04, K-12: brackets inside JSON strings are text, however many there are."""
+    encoded = '4' + stdlib_json.dumps([[value], {'k': value}])
+    assert codec.decode_packet(encoded, safe_json.loads) == (4, [[value], {'k': value}], False)
+
+
 def test_decode_recursion_error_from_loads_hook_is_a_decode_error(codec):
     """K-12: a RecursionError from any ``loads`` is a parse error."""
 
