@@ -8,6 +8,7 @@ from array import array
 import pytest
 
 from engineio_fast import json as safe_json
+from engineio_fast._constants import MAX_JSON_DEPTH
 from engineio_fast.exceptions import DecodeError, EncodeError, EngineIOError
 
 # -- decode: the K-04 examples and the seven packet types ---------------------------
@@ -181,6 +182,22 @@ def test_decode_accepts_moderately_nested_json(codec, loads):
     for _ in range(100):
         data = data['a']
     assert data == 1
+
+
+@pytest.mark.parametrize('opener', ['[', '{"a":'])
+def test_decode_nesting_limit_is_exact(codec, opener):
+    """K-12: MAX_JSON_DEPTH levels decode; one more is a parse error on every backend."""
+    closer = ']' if opener == '[' else '}'
+    inner = '' if opener == '[' else '1'
+
+    def nested(depth):
+        return '4' + opener * depth + inner + closer * depth
+
+    assert codec.decode_packet(nested(MAX_JSON_DEPTH), safe_json.loads)[0] == 4
+    with pytest.raises(DecodeError, match='^Packet data is nested too deeply$'):
+        codec.decode_packet(nested(MAX_JSON_DEPTH + 1), safe_json.loads)
+    with pytest.raises(DecodeError, match='^Packet data is nested too deeply$'):
+        codec.decode_packet(nested(MAX_JSON_DEPTH + 1), stdlib_json.loads)
 
 
 @pytest.mark.parametrize(
@@ -404,6 +421,17 @@ def test_encode_unserializable_data_raises_json_type_error(codec):
 
 
 # -- compat Packet ---------------------------------------------------------------------
+
+
+def test_compat_backend_routes_packet_and_payload_through_the_codec(compat_backend, codec):
+    """K-01: the fixture really switches ``Packet``/``Payload`` to the backend under test."""
+    from engineio_fast import _codec
+
+    assert _codec.encode_packet is codec.encode_packet
+    assert _codec.decode_packet is codec.decode_packet
+    assert _codec.split_payload is codec.split_payload
+    assert compat_backend.packet._codec is _codec
+    assert compat_backend.payload._codec is _codec
 
 
 def test_packet_module_constants(compat_backend):
