@@ -554,12 +554,7 @@ def compress(body, method, level):
         header_bits = 0
     else:
         raise EncodeError('Unsupported compression method %r' % (method,))
-    # Setting up zlib's full window and hash table costs more than
-    # compressing a small body; a small one compresses as well with less.
-    if len(body) <= 16384:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 12 + header_bits, 4)
-    else:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 15 + header_bits, 8)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 15 + header_bits)
     return compressor.compress(body) + compressor.flush()
 
 

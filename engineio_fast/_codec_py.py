@@ -50,10 +50,6 @@ _HAS_STRICT_B64 = sys.version_info >= (3, 11)
 _QVALUE = re.compile(r'(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)')
 _GZIP_WBITS = 31
 _ZLIB_WBITS = 15
-_DEFAULT_MEM_LEVEL = 8
-_SMALL_BODY = 16384
-_SMALL_WINDOW_BITS = 12
-_SMALL_MEM_LEVEL = 4
 
 
 # -- packets -----------------------------------------------------------------
@@ -324,13 +320,7 @@ def compress(body: bytes, method: str, level: int) -> bytes:
         header_bits = 0
     else:
         raise EncodeError('Unsupported compression method %r' % (method,))
-    # Setting up zlib's full window and hash table costs more than
-    # compressing a small body; a small one compresses as well with less.
-    if len(body) <= _SMALL_BODY:
-        window_bits, mem_level = _SMALL_WINDOW_BITS, _SMALL_MEM_LEVEL
-    else:
-        window_bits, mem_level = _ZLIB_WBITS, _DEFAULT_MEM_LEVEL
-    compressor = zlib.compressobj(level, zlib.DEFLATED, window_bits + header_bits, mem_level)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, _ZLIB_WBITS + header_bits)
     return compressor.compress(body) + compressor.flush()
 
 
