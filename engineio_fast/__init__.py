@@ -1,7 +1,7 @@
 """engineio_fast: a Cython-accelerated, API-compatible python-engineio."""
 
-from . import exceptions, json, packet, payload
-from ._codec import USE_EXTENSIONS
+from . import exceptions, json, packet, payload  # noqa: F401 - public modules
+from ._codec import USE_EXTENSIONS  # noqa: F401 - public flag
 
 __version__ = '0.1.0'
 #: The python-engineio release whose API and behaviour this one follows.

@@ -14,8 +14,8 @@ import re
 import sys
 import zlib
 from json.encoder import c_make_encoder
-from operator import index as _index
 from json.encoder import encode_basestring_ascii as _json_string
+from operator import index as _index
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote_plus
 
