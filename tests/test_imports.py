@@ -59,7 +59,11 @@ def run_json(code: str, **env_overrides: str) -> object:
 def test_module_imports_alone_with_warnings_as_errors(module):
     """STYLE: every module imports on its own (no cycles, no warnings)."""
     proc = run_python('import %s' % module)
-    hint = ' (is the extension built? `python setup.py build_ext --inplace`)' if module == COMPILED else ''
+    hint = (
+        ' (is the extension built? `python setup.py build_ext --inplace`)'
+        if module == COMPILED
+        else ''
+    )
     assert proc.returncode == 0, 'import %s failed%s:\n%s' % (module, hint, proc.stderr)
 
 
@@ -157,7 +161,10 @@ print(json.dumps({
 
 @pytest.mark.parametrize(
     'module',
-    [pytest.param(name, marks=pytest.mark.c_extension) if name == '_codec_c' else name for name in LAYERS],
+    [
+        pytest.param(name, marks=pytest.mark.c_extension) if name == '_codec_c' else name
+        for name in LAYERS
+    ],
 )
 def test_module_imports_only_lower_layers(module):
     """STYLE layering: a module loads only the engineio_fast modules below it."""

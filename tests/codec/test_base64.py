@@ -125,9 +125,7 @@ def test_b64_round_trip(codec, data):
 
 
 _B64_CHARS = st.sampled_from(
-    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-    + '=' * 16
-    + '-_ \n.\x00é'
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/' + '=' * 16 + '-_ \n.\x00é'
 )
 
 

@@ -48,7 +48,9 @@ JSON_SCALARS = (
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4)
+    ),
     max_leaves=10,
 )
 PTYPES = st.integers(min_value=0, max_value=6)
@@ -212,8 +214,11 @@ def test_binary_packet_wire_form_matches_upstream(compat_backend, data, b64):
     )
 
 
+# A text packet whose wire form holds \x1e would split in two on both sides.
 PAYLOAD_ITEMS = st.lists(
-    st.tuples(PTYPES, st.one_of(TEXT_NO_SEPARATOR, JSON_VALUES.filter(lambda v: '\x1e' not in repr(v))))
+    st.tuples(PTYPES, st.one_of(TEXT_NO_SEPARATOR, JSON_VALUES)).filter(
+        lambda item: '\x1e' not in up_packet.Packet(*item).encode()
+    )
     | st.tuples(st.just(4), BINARY),
     max_size=16,
 )

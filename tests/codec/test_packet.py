@@ -152,7 +152,9 @@ def test_decode_rejects_empty_text_packet(codec):
         codec.decode_packet('', safe_json.loads)
 
 
-@pytest.mark.parametrize('encoded', ['x', 'hello', ' 4', '-1', '\u0663', '\uff14hello', '\ud800', '\x1e'])
+@pytest.mark.parametrize(
+    'encoded', ['x', 'hello', ' 4', '-1', '\u0663', '\uff14hello', '\ud800', '\x1e']
+)
 def test_decode_rejects_non_digit_packet_type(codec, encoded):
     """K-04: the first character must be an ASCII digit (or ``b``)."""
     with pytest.raises(DecodeError, match='^Invalid packet type$'):
@@ -177,7 +179,9 @@ def test_decode_rejects_deeply_nested_json(codec, loads):
 @pytest.mark.parametrize('loads', [safe_json.loads, stdlib_json.loads], ids=['safe', 'stdlib'])
 def test_decode_accepts_moderately_nested_json(codec, loads):
     """K-04: ordinary nesting (depth 100) is data, not an error."""
-    assert codec.decode_packet('4' + '[' * 100 + ']' * 100, loads)[1] == stdlib_json.loads('[' * 100 + ']' * 100)
+    assert codec.decode_packet('4' + '[' * 100 + ']' * 100, loads)[1] == stdlib_json.loads(
+        '[' * 100 + ']' * 100
+    )
     ptype, data, _ = codec.decode_packet('4' + '{"a":' * 100 + '1' + '}' * 100, loads)
     for _ in range(100):
         data = data['a']
@@ -241,7 +245,9 @@ def test_decode_keeps_huge_numbers_as_text(codec):
         '[' + digits + ']',
         False,
     )
-    assert codec.decode_packet('4{"a":' + digits + '}', safe_json.loads)[1] == '{"a":' + digits + '}'
+    assert (
+        codec.decode_packet('4{"a":' + digits + '}', safe_json.loads)[1] == '{"a":' + digits + '}'
+    )
 
 
 def test_decode_accepts_100_digit_integers_in_json(codec):

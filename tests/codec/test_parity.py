@@ -113,10 +113,14 @@ JSON_SCALARS = (
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4)
+    ),
     max_leaves=12,
 )
-JSON_CONTAINERS = st.lists(JSON_VALUES, max_size=4) | st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=4)
+JSON_CONTAINERS = st.lists(JSON_VALUES, max_size=4) | st.dictionaries(
+    ANY_TEXT, JSON_VALUES, max_size=4
+)
 
 
 def _huge(n: int) -> st.SearchStrategy[str]:
@@ -153,7 +157,9 @@ DEEP_JSON = st.builds(
 
 # Brackets inside JSON strings (with escaped quotes) are not nesting.
 BRACKETS_IN_STRINGS = st.builds(
-    lambda outer, inner, text: '4' + '[' * outer + stdlib_json.dumps('[{' * inner + text) + ']' * outer,
+    lambda outer, inner, text: (
+        '4' + '[' * outer + stdlib_json.dumps('[{' * inner + text) + ']' * outer
+    ),
     st.integers(min_value=0, max_value=300),
     st.integers(min_value=0, max_value=1500),
     st.sampled_from(['', '\\', '"', '\\"', ']', '}"]']) | ANY_TEXT,
@@ -171,9 +177,9 @@ PACKET_TEXT = st.one_of(
 
 # A packet that is valid on the wire (used to build payloads before mutation).
 VALID_PACKET = st.one_of(
-    st.tuples(st.sampled_from('0123456'), st.text(ANY_CHAR.filter(lambda c: c != '\x1e'), max_size=12)).map(
-        ''.join
-    ),
+    st.tuples(
+        st.sampled_from('0123456'), st.text(ANY_CHAR.filter(lambda c: c != '\x1e'), max_size=12)
+    ).map(''.join),
     st.tuples(st.sampled_from('0123456'), JSON_VALUES.map(stdlib_json.dumps)).map(''.join),
     st.binary(max_size=20).map(lambda b: 'b' + base64.b64encode(b).decode()),
 )
@@ -234,16 +240,38 @@ LIMITS = st.none() | st.integers(min_value=0, max_value=300)
 LOADERS = st.sampled_from([safe_json.loads, stdlib_json.loads])
 
 # Accept-Encoding headers: mostly well-formed tokens, sometimes noise.
-CODING = st.sampled_from(['gzip', 'deflate', 'GZIP', 'Deflate', '*', 'identity', 'br', 'x-gzip', '', ' gzip '])
+CODING = st.sampled_from(
+    ['gzip', 'deflate', 'GZIP', 'Deflate', '*', 'identity', 'br', 'x-gzip', '', ' gzip ']
+)
 QVALUE = st.sampled_from(
-    ['0', '1', '0.5', '0.', '1.', '1.0', '1.000', '1.0001', '0.001', '0.0001', '.5', '2', '-1', '', 'x', ' 0.3 ', '\u0661']
+    [
+        '0',
+        '1',
+        '0.5',
+        '0.',
+        '1.',
+        '1.0',
+        '1.000',
+        '1.0001',
+        '0.001',
+        '0.0001',
+        '.5',
+        '2',
+        '-1',
+        '',
+        'x',
+        ' 0.3 ',
+        '\u0661',
+    ]
 )
 PARAM = st.one_of(
     QVALUE.map(lambda q: 'q=' + q),
     QVALUE.map(lambda q: 'Q = ' + q),
     st.sampled_from(['level=9', 'foo', '=', 'q']),
 )
-TOKEN = st.builds(lambda name, params: ';'.join([name] + params), CODING, st.lists(PARAM, max_size=3))
+TOKEN = st.builds(
+    lambda name, params: ';'.join([name] + params), CODING, st.lists(PARAM, max_size=3)
+)
 HEADERS = st.one_of(
     st.none(),
     st.lists(TOKEN, max_size=5).map(','.join),
@@ -405,7 +433,10 @@ def test_twins_agree_on_deep_json_near_the_recursion_limit(codec_py, codec_c):
     mismatches = []
     for loads in (safe_json.loads, stdlib_json.loads):
         for depth in range(1, limit + 50):
-            for text in ('4' + '[' * depth + ']' * depth, '4' + '{"a":' * depth + '1' + '}' * depth):
+            for text in (
+                '4' + '[' * depth + ']' * depth,
+                '4' + '{"a":' * depth + '1' + '}' * depth,
+            ):
                 py = outcome(codec_py.decode_packet, text, loads)
                 c = outcome(codec_c.decode_packet, text, loads)
                 if not same(py, c):
@@ -466,10 +497,16 @@ def test_twins_agree_on_encode_packet(codec_py, codec_c, ptype, data, b64, dumps
             calls.append(kwargs)
             return stdlib_json.dumps(value, **kwargs)
 
-        return outcome(codec.encode_packet, ptype, data, b64, custom if dumps == 'custom' else dumps), calls
+        return outcome(
+            codec.encode_packet, ptype, data, b64, custom if dumps == 'custom' else dumps
+        ), calls
 
     py, c = run(codec_py), run(codec_c)
-    assert same(py, c), 'encode_packet%s: py %s, c %s' % (short((ptype, data, b64)), short(py), short(c))
+    assert same(py, c), 'encode_packet%s: py %s, c %s' % (
+        short((ptype, data, b64)),
+        short(py),
+        short(c),
+    )
 
 
 @given(PAYLOAD_BODIES, LIMITS, LIMITS)
@@ -488,7 +525,9 @@ def test_twins_agree_on_encode_payload(codec_py, codec_c, packets):
 
 
 @given(
-    st.lists(st.one_of(ANY_TEXT, FRAGMENT_TEXT, st.text(st.characters(max_codepoint=127))), max_size=6),
+    st.lists(
+        st.one_of(ANY_TEXT, FRAGMENT_TEXT, st.text(st.characters(max_codepoint=127))), max_size=6
+    ),
     st.none() | st.integers(),
     st.sampled_from(['list', 'tuple', 'iterator']),
 )
@@ -518,12 +557,20 @@ def test_twins_agree_on_b64_encode(codec_py, codec_c, data):
 
 
 B64_ALPHABET_TEXT = st.text(
-    st.sampled_from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/' + '=' * 20 + '-_ \n\x00é\ud800'),
+    st.sampled_from(
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+        + '=' * 20
+        + '-_ \n\x00é\ud800'
+    ),
     max_size=24,
 )
 
 
-@given(B64_ALPHABET_TEXT | ANY_TEXT | st.binary(max_size=60).map(lambda b: base64.b64encode(b).decode()))
+@given(
+    B64_ALPHABET_TEXT
+    | ANY_TEXT
+    | st.binary(max_size=60).map(lambda b: base64.b64encode(b).decode())
+)
 @example('AAAA====')
 @example('A===')
 @example('AB==')
@@ -552,9 +599,13 @@ def test_twins_agree_on_jsonp_wrap(codec_py, codec_c, text, index):
 
 
 @given(ANY_TEXT, st.lists(ANY_TEXT, max_size=3), *[st.integers(min_value=0, max_value=2**62)] * 3)
-def test_twins_agree_on_open_packet_json(codec_py, codec_c, sid, upgrades, timeout_ms, interval_ms, max_payload):
+def test_twins_agree_on_open_packet_json(
+    codec_py, codec_c, sid, upgrades, timeout_ms, interval_ms, max_payload
+):
     """K-11: open_packet_json."""
-    assert_parity(codec_py, codec_c, 'open_packet_json', sid, upgrades, timeout_ms, interval_ms, max_payload)
+    assert_parity(
+        codec_py, codec_c, 'open_packet_json', sid, upgrades, timeout_ms, interval_ms, max_payload
+    )
 
 
 @given(
@@ -585,7 +636,9 @@ def compressed_streams(draw: st.DrawFn) -> tuple:
         stream += draw(st.binary(min_size=1, max_size=10))
     elif op == 'flip':
         stream[draw(st.integers(0, len(stream) - 1))] ^= draw(st.integers(1, 255))
-    method = draw(st.sampled_from([method, method, 'gzip' if method == 'deflate' else 'deflate', 'br']))
+    method = draw(
+        st.sampled_from([method, method, 'gzip' if method == 'deflate' else 'deflate', 'br'])
+    )
     return bytes(stream), method
 
 
@@ -601,7 +654,13 @@ def test_twins_agree_on_decompress(codec_py, codec_c, stream_and_method, max_byt
 
 @given(
     st.sampled_from(['decode_packet', 'split_payload', 'b64_decode', 'utf8_len']),
-    st.one_of(st.none(), st.integers(), st.floats(), st.lists(st.text(max_size=3), max_size=2), st.binary(max_size=4)),
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.floats(),
+        st.lists(st.text(max_size=3), max_size=2),
+        st.binary(max_size=4),
+    ),
 )
 def test_twins_agree_on_wrong_input_types(codec_py, codec_c, name, value):
     """K-02, K-11: the same TypeError (class and message) for inputs of the wrong type."""
@@ -652,7 +711,10 @@ def test_b64_decode_raises_only_decode_error(codec, text):
         pass
 
 
-@given(compressed_streams() | st.tuples(st.binary(max_size=100), st.sampled_from(['gzip', 'deflate'])), LIMITS)
+@given(
+    compressed_streams() | st.tuples(st.binary(max_size=100), st.sampled_from(['gzip', 'deflate'])),
+    LIMITS,
+)
 def test_decompress_raises_only_codec_errors(codec, stream_and_method, max_bytes):
     """K-10, K-12: no zlib.error escapes; output never exceeds max_bytes."""
     stream, method = stream_and_method

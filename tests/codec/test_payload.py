@@ -235,13 +235,17 @@ def test_split_payload_max_bytes_counts_utf8_bytes_of_str(codec):
     """H-40, B-09: a str body is measured in UTF-8 bytes, not characters."""
     body = '4' + 'é' * 3  # 7 bytes, 4 characters
     assert codec.split_payload(body, None, 7) == [body]
-    with pytest.raises(ContentTooLongError, match='^Payload of 7 bytes exceeds the limit of 6 bytes$'):
+    with pytest.raises(
+        ContentTooLongError, match='^Payload of 7 bytes exceeds the limit of 6 bytes$'
+    ):
         codec.split_payload(body, None, 6)
 
 
 def test_split_payload_max_bytes_counts_lone_surrogate_as_three_bytes(codec):
     """H-40: a lone surrogate in a str body counts 3 bytes."""
-    with pytest.raises(ContentTooLongError, match='^Payload of 4 bytes exceeds the limit of 3 bytes$'):
+    with pytest.raises(
+        ContentTooLongError, match='^Payload of 4 bytes exceeds the limit of 3 bytes$'
+    ):
         codec.split_payload('4\ud800', None, 3)
     assert codec.split_payload('4\ud800', None, 4) == ['4\ud800']
 
@@ -252,7 +256,9 @@ def test_split_payload_max_bytes_counts_raw_bytes(codec, kind):
     raw = '4' + '€' * 3  # 10 bytes
     body = kind(raw.encode())
     assert codec.split_payload(body, None, 10) == [raw]
-    with pytest.raises(ContentTooLongError, match='^Payload of 10 bytes exceeds the limit of 9 bytes$'):
+    with pytest.raises(
+        ContentTooLongError, match='^Payload of 10 bytes exceeds the limit of 9 bytes$'
+    ):
         codec.split_payload(body, None, 9)
 
 
@@ -294,7 +300,10 @@ def test_payload_empty(compat_backend):
 def test_payload_encode_uses_base64_for_binary(compat_backend):
     """P-12: binary packets are ``b``-base64 in a payload."""
     packet, payload = compat_backend
-    pkts = [packet.Packet(packet.MESSAGE, 'hello'), packet.Packet(packet.MESSAGE, b'\x01\x02\x03\x04')]
+    pkts = [
+        packet.Packet(packet.MESSAGE, 'hello'),
+        packet.Packet(packet.MESSAGE, b'\x01\x02\x03\x04'),
+    ]
     assert payload.Payload(packets=pkts).encode() == '4hello\x1ebAQIDBA=='
 
 
