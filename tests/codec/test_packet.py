@@ -205,6 +205,22 @@ def test_decode_nesting_limit_is_exact(codec, opener):
 
 
 @pytest.mark.parametrize(
+    'text',
+    [' x' + '[' * 300, 'null ' + '[' * 300, 'true,' + '{' * 300],
+    ids=['space-word', 'extra-data', 'comma'],
+)
+def test_decode_non_json_text_with_many_brackets_stays_raw(codec, text):
+    """K-04: text that ``loads`` rejects at once (ValueError) is raw data, brackets or not.
+
+    Not deep JSON (K-12): the stdlib parser fails before the first bracket, so
+    upstream and the K-04 rule deliver the text itself.
+    """
+    with pytest.raises(ValueError):
+        stdlib_json.loads(text)
+    assert codec.decode_packet('4' + text, safe_json.loads) == (4, text, False)
+
+
+@pytest.mark.parametrize(
     'value',
     ['[' * 5000, '[{' * 3000 + '"', '\\' + '[' * 5000, '"' + '[' * 5000, ']' * 5000 + '[' * 5000],
     ids=['brackets', 'brackets-and-quote', 'backslash', 'escaped-quote', 'unbalanced'],
