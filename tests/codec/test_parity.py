@@ -447,6 +447,29 @@ def test_twins_agree_on_deep_json_near_the_recursion_limit(codec_py, codec_c):
     assert mismatches == [], '\n'.join(mismatches)
 
 
+def test_twins_agree_on_encoding_deep_data_near_the_recursion_limit(codec_py, codec_c):
+    """K-11: encoding nested dict/list data gives the same result at every depth.
+
+    As for decoding, the outcome must not depend on the stack each twin uses.
+    """
+    limit = sys.getrecursionlimit()
+    mismatches = []
+    for dumps in (stdlib_json.dumps, safe_json.dumps):
+        as_list: list = []
+        as_dict: dict = {}
+        for depth in range(1, limit + 50):
+            as_list, as_dict = [as_list], {'a': as_dict}
+            for data in (as_list, as_dict):
+                py = outcome(codec_py.encode_packet, 4, data, False, dumps)
+                c = outcome(codec_c.encode_packet, 4, data, False, dumps)
+                if not same(py, c):
+                    mismatches.append(
+                        'depth %d %s: py %s, c %s'
+                        % (depth, type(data).__name__, short(py)[:90], short(c)[:90])
+                    )
+    assert mismatches == [], '\n'.join(mismatches)
+
+
 # -- hypothesis parity: every codec function ------------------------------------------------------
 
 
