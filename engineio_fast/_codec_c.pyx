@@ -20,7 +20,7 @@ from cpython.long cimport PyLong_AsLongAndOverflow
 from libc.string cimport memcpy
 
 from . import json as _safe_json
-from ._constants import MAX_JSON_DEPTH, RECORD_SEPARATOR
+from ._constants import RECORD_SEPARATOR
 from .exceptions import ContentTooLongError, DecodeError, EncodeError
 
 
@@ -31,7 +31,6 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object text)
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
     Py_UCS4 PyUnicode_READ_CHAR(object text, Py_ssize_t index)
-    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index)
     object PyUnicode_Substring(object text, Py_ssize_t start, Py_ssize_t end)
     object PyUnicode_DecodeUTF8(const char* data, Py_ssize_t size, const char* errors)
     bint Py_UNICODE_ISNUMERIC(Py_UCS4 ch)
@@ -85,37 +84,6 @@ cdef inline bint _json_can_start(Py_UCS4 ch) noexcept:
     if ch >= 128:
         return False
     return ch in ' \t\n\r"{[-tfnNI0123456789'
-
-
-cdef bint _json_too_deep(object text) except -1:
-    """Whether brackets outside JSON strings nest deeper than MAX_JSON_DEPTH."""
-    cdef Py_ssize_t size = PyUnicode_GET_LENGTH(text)
-    cdef Py_ssize_t limit = MAX_JSON_DEPTH
-    cdef Py_ssize_t depth = 0
-    cdef Py_ssize_t i = 0
-    cdef bint in_string = False
-    cdef int kind = PyUnicode_KIND(text)
-    cdef void* data = PyUnicode_DATA(text)
-    cdef Py_UCS4 ch
-    if text.count('[') + text.count('{') <= limit:
-        return False
-    while i < size:
-        ch = PyUnicode_READ(kind, data, i)
-        if in_string:
-            if ch == u'\\':
-                i += 1
-            elif ch == u'"':
-                in_string = False
-        elif ch == u'"':
-            in_string = True
-        elif ch == u'[' or ch == u'{':
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch == u']' or ch == u'}':
-            depth -= 1
-        i += 1
-    return False
 
 
 cdef inline object _type_text(object ptype):
@@ -292,8 +260,6 @@ def decode_packet(encoded, loads):
             return (ptype, rest, False)
         if not _json_can_start(lead) and (loads is _guarded_loads or loads is _stdlib_loads):
             return (ptype, rest, False)
-        if _json_too_deep(rest):
-            raise DecodeError('Packet data is nested too deeply')
         try:
             return (ptype, loads(rest), False)
         except ValueError:

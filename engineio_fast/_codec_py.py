@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote_plus
 
 from . import json as _safe_json
-from ._constants import BASE64_PREFIX, MAX_JSON_DEPTH, MESSAGE, RECORD_SEPARATOR
+from ._constants import BASE64_PREFIX, MESSAGE, RECORD_SEPARATOR
 from .exceptions import ContentTooLongError, DecodeError, EncodeError
 
 _BINARY_TYPES = (bytes, bytearray, memoryview)
@@ -31,7 +31,6 @@ _COMPACT = (',', ':')
 # ``loads`` (a raised JSONDecodeError costs more than the whole decode).
 _STRICT_JSON_LOADS = (_safe_json.loads, _stdlib_json.loads)
 _JSON_FIRST_CHARS = frozenset(' \t\n\r"{[-tfnNI0123456789')
-_JSON_STRUCTURE = re.compile(r'[\[\]{}"\\]')
 
 # json.dumps() with separators builds a new encoder per call.  For the
 # stdlib dumps one cached C encoder gives the same text; it runs without a
@@ -84,38 +83,6 @@ def _compact_json(data: Any) -> str:
         return _COMPACT_ENCODER.encode(data)
 
 
-def _json_too_deep(text: str) -> bool:
-    """Whether brackets outside JSON strings nest deeper than MAX_JSON_DEPTH.
-
-    Checked before ``loads`` so that the outcome never depends on how much of
-    the interpreter's stack the caller has already used.
-    """
-    if text.count('[') + text.count('{') <= MAX_JSON_DEPTH:
-        return False
-    depth = 0
-    in_string = False
-    escaped_at = -1
-    for match in _JSON_STRUCTURE.finditer(text):
-        pos = match.start()
-        if pos == escaped_at:
-            continue
-        char = text[pos]
-        if in_string:
-            if char == '\\':
-                escaped_at = pos + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == '[' or char == '{':
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return True
-        elif char == ']' or char == '}':
-            depth -= 1
-    return False
-
-
 def decode_packet(encoded: str | bytes | bytearray | memoryview, loads: Callable) -> tuple:
     """Decode one packet into ``(packet_type, data, binary)``."""
     if isinstance(encoded, str):
@@ -136,8 +103,6 @@ def decode_packet(encoded: str | bytes | bytearray | memoryview, loads: Callable
             return ptype, rest, False
         if lead not in _JSON_FIRST_CHARS and loads in _STRICT_JSON_LOADS:
             return ptype, rest, False
-        if _json_too_deep(rest):
-            raise DecodeError('Packet data is nested too deeply')
         try:
             return ptype, loads(rest), False
         except ValueError:

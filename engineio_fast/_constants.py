@@ -19,7 +19,3 @@ COMPRESSION_METHODS = ['gzip', 'deflate']
 #: zlib level 1: several times faster than 9 on JSON-like bodies, and
 #: polling responses are short-lived.
 DEFAULT_COMPRESSION_LEVEL = 1
-
-#: Deepest JSON nesting accepted in packet data; deeper is a parse error
-#: (stdlib json would otherwise recurse to the interpreter's limit).
-MAX_JSON_DEPTH = 256
