@@ -31,3 +31,21 @@ class DecodeError(EngineIOError, ValueError):
 
 class EncodeError(EngineIOError, ValueError):
     """Data that cannot be put on the wire (binary non-message, lone surrogate)."""
+
+
+class ProtocolError(EngineIOError):
+    """A request the protocol refuses, with the HTTP answer it deserves.
+
+    :param status: HTTP status code to answer with (400, 403, 413).
+    :param message: text for the error body (a JSON string in the legacy
+                    format).
+    :param code: the Node.js server's error code for the JSON error format
+                 (0 unknown transport, 1 unknown session, 2 bad handshake
+                 method, 3 bad request, 4 forbidden, 5 unsupported version).
+    """
+
+    def __init__(self, status: int, message: str, code: int = 3):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code

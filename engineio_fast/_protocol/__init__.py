@@ -1,0 +1,1 @@
+"""Sans-IO Engine.IO protocol: decisions over plain values, no sockets, no clock."""

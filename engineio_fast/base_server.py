@@ -1,0 +1,390 @@
+"""Server logic shared by ``Server`` and ``AsyncServer``: options, checks, responses."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import inspect
+import logging
+import secrets
+from typing import Any, Callable
+
+from . import _codec, packet, payload
+from ._constants import (
+    COMPRESSION_METHODS,
+    DEFAULT_COMPRESSION_LEVEL,
+    DEFAULT_MAX_HTTP_BUFFER_SIZE,
+    OPEN,
+)
+from ._protocol import http
+from ._timers import TimerService
+from .exceptions import ContentTooLongError, EncodeError, ProtocolError
+
+default_logger = logging.getLogger('engineio.server')
+
+
+class BaseServer:
+    """Configuration and the transport-independent half of an Engine.IO server."""
+
+    compression_methods = list(COMPRESSION_METHODS)
+    event_names = ['connect', 'disconnect', 'message', 'connection_error', 'upgrade', 'heartbeat']
+    valid_transports = ['polling', 'websocket']
+    _default_monitor_clients = True
+    sequence_number = 0
+
+    class reason:
+        """Disconnection reasons passed to the ``disconnect`` handler."""
+
+        #: Server-initiated disconnection.
+        SERVER_DISCONNECT = 'server disconnect'
+        #: Client-initiated disconnection.
+        CLIENT_DISCONNECT = 'client disconnect'
+        #: The client did not answer a ping in time.
+        PING_TIMEOUT = 'ping timeout'
+        #: The client closed the transport.
+        TRANSPORT_CLOSE = 'transport close'
+        #: The transport failed or the client broke the protocol.
+        TRANSPORT_ERROR = 'transport error'
+
+    def __init__(
+        self,
+        async_mode=None,
+        ping_interval=25,
+        ping_timeout=20,
+        max_http_buffer_size=DEFAULT_MAX_HTTP_BUFFER_SIZE,
+        allow_upgrades=True,
+        http_compression=True,
+        compression_threshold=1024,
+        cookie=None,
+        cors_allowed_origins=None,
+        cors_credentials=True,
+        logger=False,
+        json=None,
+        async_handlers=True,
+        monitor_clients=None,
+        transports=None,
+        http_compression_level=DEFAULT_COMPRESSION_LEVEL,
+        allow_request=None,
+        upgrade_timeout=10,
+        error_format='legacy',
+        cookie_defaults='legacy',
+        initial_packet=None,
+        cors_max_age=None,
+        **kwargs,
+    ):
+        self.ping_timeout = ping_timeout
+        if isinstance(ping_interval, tuple):
+            self.ping_interval, self.ping_interval_grace_period = ping_interval
+        else:
+            self.ping_interval = ping_interval
+            self.ping_interval_grace_period = 0
+        self.max_http_buffer_size = max_http_buffer_size
+        self.allow_upgrades = allow_upgrades
+        self.http_compression = http_compression
+        self.compression_threshold = compression_threshold
+        self.http_compression_level = http_compression_level
+        self.cookie = cookie
+        self.cookie_defaults = cookie_defaults
+        self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        self.cors_max_age = cors_max_age
+        self.async_handlers = async_handlers
+        self.allow_request = allow_request
+        self.upgrade_timeout = upgrade_timeout
+        if error_format not in ('legacy', 'json'):
+            raise ValueError("error_format must be 'legacy' or 'json'")
+        self.error_format = error_format
+        self.initial_packet = initial_packet
+        self.sockets: dict = {}
+        self.handlers: dict = {}
+        self.log_message_keys: set = set()
+        self.start_service_task = (
+            monitor_clients if monitor_clients is not None else self._default_monitor_clients
+        )
+        self._monitor_clients = self.start_service_task
+        self.service_task_handle = None
+        self.service_task_event = None
+        self._handler_takes_reason: dict = {}
+        if json is not None:
+            packet.Packet.json = json
+        self.logger = self._make_logger(logger)
+        self._async, self.async_mode = self._select_driver(async_mode)
+        if transports is not None:
+            if isinstance(transports, str):
+                transports = [transports]
+            transports = [name for name in transports if name in self.valid_transports]
+            if not transports:
+                raise ValueError('No valid transports provided')
+        self.transports = transports or list(self.valid_transports)
+        self._timers = TimerService(self.start_background_task, self.create_event, self.logger)
+        self.logger.info('Server initialized for %s.', self.async_mode)
+
+    # -- setup -------------------------------------------------------------------
+
+    @staticmethod
+    def _make_logger(logger: Any) -> logging.Logger:
+        """The logger to use: a given one, or ``engineio.server`` at INFO/ERROR."""
+        if not isinstance(logger, bool):
+            return logger
+        if default_logger.level == logging.NOTSET:
+            default_logger.setLevel(logging.INFO if logger else logging.ERROR)
+            default_logger.addHandler(logging.StreamHandler())
+        return default_logger
+
+    def _select_driver(self, async_mode: str | None) -> tuple[dict, str]:
+        """Import the first usable driver, in upstream's order (S-01, A-01)."""
+        modes = self.async_modes()
+        if async_mode is not None:
+            modes = [async_mode] if async_mode in modes else []
+        for mode in modes:
+            try:
+                driver = importlib.import_module('engineio_fast.async_drivers.' + mode)._async
+            except ImportError:
+                continue
+            if driver.get('asyncio', False) == self.is_asyncio_based():
+                return driver, mode
+        raise ValueError('Invalid async_mode specified')
+
+    def is_asyncio_based(self) -> bool:
+        return False
+
+    def async_modes(self) -> list[str]:
+        return ['eventlet', 'gevent_uwsgi', 'gevent', 'threading']
+
+    # -- public API shared by both servers ----------------------------------------
+
+    def on(self, event: str, handler: Callable | None = None):
+        """Register an event handler.
+
+        :param event: ``'connect'``, ``'message'``, ``'disconnect'``, or one of
+                      ``'connection_error'``, ``'upgrade'``, ``'heartbeat'``.
+        :param handler: the function to call; when omitted, the method acts as
+                        a decorator.
+
+        ``connect(sid, environ)`` may return ``False`` (or a JSON-able value
+        sent as the error body) to refuse the connection; ``message(sid,
+        data)`` gets each message; ``disconnect(sid, reason)`` runs once per
+        accepted session (a handler taking only ``sid`` still works).
+        """
+        if event not in self.event_names:
+            raise ValueError('Invalid event')
+
+        def set_handler(handler):
+            self.handlers[event] = handler
+            return handler
+
+        if handler is None:
+            return set_handler
+        set_handler(handler)
+
+    def transport(self, sid: str) -> str:
+        """Return ``'websocket'`` or ``'polling'``: the transport of a client.
+
+        :param sid: the session id of the client.
+        """
+        return 'websocket' if self._get_socket(sid).upgraded else 'polling'
+
+    @property
+    def clients_count(self) -> int:
+        """Number of open sessions (F-14)."""
+        return len(self.sockets)
+
+    def create_queue(self, *args, **kwargs):
+        """Create a queue object of the selected async mode."""
+        return self._async['queue'](*args, **kwargs)
+
+    def get_queue_empty_exception(self):
+        """Return the queue-empty exception class of the selected async mode."""
+        return self._async['queue_empty']
+
+    def create_event(self, *args, **kwargs):
+        """Create an event object of the selected async mode."""
+        return self._async['event'](*args, **kwargs)
+
+    def generate_id(self) -> str:
+        """Generate a unique session id: 12 random bytes and a counter (P-08)."""
+        raw = secrets.token_bytes(12) + self.sequence_number.to_bytes(3, 'big')
+        self.sequence_number = (self.sequence_number + 1) & 0xFFFFFF
+        return base64.b64encode(raw).decode('ascii').replace('/', '_').replace('+', '-')
+
+    # -- sessions ----------------------------------------------------------------
+
+    def _get_socket(self, sid: str):
+        """The open session with this id; KeyError if unknown or closed."""
+        socket = self.sockets.get(sid)
+        if socket is None:
+            raise KeyError('Session not found')
+        if socket.closed:
+            self.sockets.pop(sid, None)
+            raise KeyError('Session is disconnected')
+        return socket
+
+    def _socket_for_request(self, sid: str):
+        """The session a request names, checked for its deadline first (P-21, P-32)."""
+        socket = self.sockets.get(sid)
+        if socket is None or socket.closed:
+            raise http.invalid_session(sid)
+        if socket._ping_overdue():
+            self._close_socket_on_timeout(socket)
+            raise http.invalid_session(sid)
+        if not socket.connected:
+            raise http.invalid_session(sid)
+        return socket
+
+    def _upgrades(self, sid: str, transport: str) -> list[str]:
+        """The upgrades offered in the OPEN packet (P-06)."""
+        if (
+            not self.allow_upgrades
+            or transport == 'websocket'
+            or 'websocket' not in self.transports
+        ):
+            return []
+        if self._async.get('websocket') is None:
+            self._log_error_once(
+                'The WebSocket transport is not available: install a WebSocket server '
+                'compatible with the async mode to enable it.',
+                'no-websocket',
+            )
+            return []
+        return ['websocket']
+
+    def _open_packet(self, sid: str, transport: str) -> packet.Packet:
+        """The OPEN packet of a new session (P-06, P-07)."""
+        data = _codec.open_packet_json(
+            sid,
+            self._upgrades(sid, transport),
+            round(self.ping_timeout * 1000),
+            round((self.ping_interval + self.ping_interval_grace_period) * 1000),
+            self.max_http_buffer_size,
+        )
+        return packet.Packet(OPEN, data)
+
+    def _handshake_verdict(self, verdict: Any) -> None:
+        """Turn an ``allow_request`` answer into a 403 when it refuses (F-01)."""
+        if verdict is None or verdict is True:
+            return
+        message = http.FORBIDDEN if verdict is False else verdict
+        raise ProtocolError(403, message, http.CODE_FORBIDDEN)
+
+    def _takes_reason(self, handler: Callable) -> bool:
+        """Whether a disconnect handler accepts ``(sid, reason)`` (S-33)."""
+        known = self._handler_takes_reason.get(handler)
+        if known is None:
+            try:
+                inspect.signature(handler).bind('sid', 'reason')
+                known = True
+            except TypeError:
+                known = False
+            except ValueError:  # no signature (builtins): assume the modern form
+                known = True
+            self._handler_takes_reason[handler] = known
+        return known
+
+    # -- responses ---------------------------------------------------------------
+
+    def _ok(self, packets=None, headers=None, jsonp_index=None) -> dict:
+        """A 200 response: the packets as a polling payload, or ``ok``."""
+        if packets is None:
+            return http.response(200, b'ok', http.TEXT_UTF8, headers)
+        headers = (headers or []) + [('Cache-Control', 'no-store')]
+        encoded = [pkt.encode(b64=True) for pkt in packets]
+        try:
+            body = _codec.encode_payload_bytes(encoded, jsonp_index)
+        except EncodeError:
+            body = _codec.encode_payload_bytes(self._drop_unencodable(encoded), jsonp_index)
+        return http.response(200, body, http.TEXT_UTF8, headers)
+
+    def _drop_unencodable(self, encoded: list[str]) -> list[str]:
+        """Leave out packets that cannot be UTF-8 encoded (lone surrogates, K-14)."""
+        kept = []
+        for text in encoded:
+            try:
+                text.encode('utf-8')
+            except UnicodeEncodeError:
+                self._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+                continue
+            kept.append(text)
+        return kept
+
+    def _bad_request(self, message: str | None = None) -> dict:
+        """A 400 response with a JSON string body (P-55)."""
+        return self._error_response(ProtocolError(400, message or http.BAD_REQUEST))
+
+    def _unauthorized(self, message: Any = None) -> dict:
+        """A 401 response for a refused connection (S-31)."""
+        return http.unauthorized_response(message, packet.Packet.json.dumps)
+
+    def _error_response(self, error: ProtocolError, environ: dict | None = None) -> dict:
+        """Log a refused request once per kind and describe its answer."""
+        self._log_error_once(error.message, 'http-%d-%d' % (error.status, error.code))
+        if environ is not None and 'connection_error' in self.handlers:
+            self._fire_observer('connection_error', environ, error.code, error.message)
+        return http.error_response(error, self.error_format, packet.Packet.json.dumps)
+
+    def _compress(self, environ: dict, response: dict) -> None:
+        """Compress a response body when large enough and accepted (H-30..H-32)."""
+        body = response['response']
+        if not self.http_compression or len(body) < self.compression_threshold:
+            return
+        method = _codec.negotiate_encoding(
+            environ.get('HTTP_ACCEPT_ENCODING'), self.compression_methods
+        )
+        if method is None:
+            return
+        response['response'] = getattr(self, '_' + method)(body)
+        response['headers'].append(('Content-Encoding', method))
+
+    def _gzip(self, response: bytes) -> bytes:
+        """Compress a response body with gzip."""
+        return _codec.compress(response, 'gzip', self.http_compression_level)
+
+    def _deflate(self, response: bytes) -> bytes:
+        """Compress a response body with deflate (zlib format)."""
+        return _codec.compress(response, 'deflate', self.http_compression_level)
+
+    def _response_headers(self, environ: dict, response: dict) -> list:
+        """Final header list: the response's plus CORS."""
+        return response['headers'] + http.cors_headers(
+            self.cors_allowed_origins, self.cors_credentials, environ, self.cors_max_age
+        )
+
+    def _check_origin(self, environ: dict) -> None:
+        """Refuse a request whose Origin is not allowed (H-10)."""
+        if self.cors_allowed_origins == []:
+            return
+        origin = environ.get('HTTP_ORIGIN')
+        if origin and not http.origin_allowed(self.cors_allowed_origins, origin, environ):
+            self._log_error_once(origin + ' is not an accepted origin.', 'bad-origin')
+            raise ProtocolError(400, http.BAD_ORIGIN, http.CODE_BAD_REQUEST)
+
+    def _sid_cookie_headers(self, sid: str) -> list:
+        """``Set-Cookie`` for a new session, when configured (H-20)."""
+        cookie = http.sid_cookie(self.cookie, sid, self.cookie_defaults)
+        return [('Set-Cookie', cookie)] if cookie else []
+
+    def _check_body_size(self, size: int) -> None:
+        """Refuse a body over ``max_http_buffer_size`` (H-40, H-41)."""
+        if size > self.max_http_buffer_size:
+            self.logger.warning(
+                'Refused a body of %d bytes (limit %d bytes)', size, self.max_http_buffer_size
+            )
+            raise ContentTooLongError()
+
+    def _decode_payload(self, body: bytes) -> list[tuple]:
+        """Decode a POST body into ``(type, data)`` pairs; the valid prefix on error."""
+        loads = packet.Packet.json.loads
+        decoded = []
+        for item in _codec.split_payload(body, payload.Payload.max_decode_packets, None):
+            ptype, data, _ = _codec.decode_packet(item, loads)
+            decoded.append((ptype, data))
+        return decoded
+
+    def _log_error_once(self, message: str, message_key: str) -> None:
+        """Log at ERROR the first time a kind of error happens, then at INFO."""
+        if message_key not in self.log_message_keys:
+            self.log_message_keys.add(message_key)
+            self.logger.error(
+                message + ' (further occurrences of this error will be logged with level INFO)'
+            )
+        else:
+            self.logger.info(message)
