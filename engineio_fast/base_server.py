@@ -96,6 +96,8 @@ class BaseServer:
         self.error_format = error_format
         self.initial_packet = initial_packet
         self.sockets: dict = {}
+        #: Closed polling sessions whose final packets still await a GET (P-28).
+        self._lingering: dict = {}
         self.handlers: dict = {}
         self.log_message_keys: set = set()
         self.start_service_task = (

@@ -1,0 +1,1 @@
+"""Drivers: how each async mode runs tasks, waits and serves websockets."""

@@ -1,0 +1,61 @@
+"""WebSocket for WSGI servers through simple-websocket (threading, gevent)."""
+
+from __future__ import annotations
+
+import simple_websocket
+
+from ..exceptions import ContentTooLongError
+
+
+class SimpleWebSocketWSGI:
+    """Accepts a websocket from a WSGI request and runs the session handler on it.
+
+    The handler gets this object as its ``ws``: ``send(message)``,
+    ``wait()`` (a message, or None once closed) and ``close()``.
+    """
+
+    def __init__(self, handler, server, **kwargs):
+        self.app = handler
+        self.server = server
+        self.server_args = kwargs
+        self.ws = None
+
+    def __call__(self, environ, start_response):
+        limit = self.server.max_http_buffer_size
+        self.ws = simple_websocket.Server(environ, max_message_size=limit, **self.server_args)
+        result = self.app(self)
+        if self.ws.mode == 'gunicorn':
+            raise StopIteration()
+        if self.ws.mode == 'werkzeug':
+            # werkzeug treats this as the client going away: no response.
+            raise ConnectionError()
+        return result
+
+    def close(self) -> None:
+        """Close the websocket if it is still open."""
+        try:
+            if self.ws.connected:
+                self.ws.close()
+        except (simple_websocket.ConnectionClosed, OSError):
+            pass
+
+    def send(self, message) -> None:
+        """Send a text (str) or binary (bytes) message; OSError once closed."""
+        try:
+            self.ws.send(message)
+        except simple_websocket.ConnectionClosed:
+            raise OSError('websocket is closed') from None
+
+    def wait(self):
+        """The next message, or None when the websocket is closed or silent too long.
+
+        Raises ``ContentTooLongError`` when the peer sent a message over the
+        size limit (simple-websocket closed it with 1009).
+        """
+        server = self.server
+        try:
+            return self.ws.receive(timeout=server.ping_interval + server.ping_timeout)
+        except simple_websocket.ConnectionClosed:
+            if self.ws.incoming_message_len > server.max_http_buffer_size:
+                raise ContentTooLongError() from None
+            return None
