@@ -298,8 +298,8 @@ class Socket(base_socket.BaseSocket):
                         )
                 if self.closed and not self.outbox:
                     break
-        except Exception:
-            self.server.logger.info('%s: websocket write failed', self.sid, exc_info=True)
+        except Exception as exc:  # the peer went away: the reader reports it
+            self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
         finally:
             self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
             ws.close()

@@ -1,0 +1,51 @@
+"""The ``eventlet`` async mode: green threads, eventlet's websocket server."""
+
+from eventlet import queue, sleep, spawn
+from eventlet.green.threading import Event
+from eventlet.websocket import WebSocketWSGI as _EventletWebSocketWSGI
+
+
+class EventletThread:
+    """A green thread with the ``start()`` / ``join()`` interface of a Thread.
+
+    (eventlet's own green Thread leaks ``_DummyThread`` objects.)
+    """
+
+    def __init__(self, target, args=None, kwargs=None):
+        self.target = target
+        self.args = args or ()
+        self.kwargs = kwargs or {}
+        self.greenlet = None
+
+    def start(self) -> None:
+        self.greenlet = spawn(self.target, *self.args, **self.kwargs)
+
+    def join(self, timeout=None):
+        if self.greenlet is not None:
+            return self.greenlet.wait()
+        return None
+
+
+class WebSocketWSGI(_EventletWebSocketWSGI):
+    """eventlet's websocket server, with frames limited to ``max_http_buffer_size``."""
+
+    def __init__(self, handler, server):
+        super().__init__(handler, max_frame_length=int(server.max_http_buffer_size))
+
+    def __call__(self, environ, start_response):
+        if 'eventlet.input' not in environ:
+            raise RuntimeError(
+                'The eventlet async mode needs the eventlet WSGI server '
+                '(eventlet.wsgi.server); see the deployment documentation.'
+            )
+        return super().__call__(environ, start_response)
+
+
+_async = {
+    'thread': EventletThread,
+    'queue': queue.Queue,
+    'queue_empty': queue.Empty,
+    'event': Event,
+    'websocket': WebSocketWSGI,
+    'sleep': sleep,
+}

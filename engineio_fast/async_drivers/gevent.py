@@ -1,0 +1,70 @@
+"""The ``gevent`` async mode: greenlets; gevent-websocket or simple-websocket.
+
+A request served by gevent-websocket's handler carries ``wsgi.websocket``
+and uses it; any other gevent server gets simple-websocket running on
+gevent's own event, greenlet and selector classes, so the standard library
+need not be monkey-patched.
+"""
+
+import gevent
+import gevent.event
+import gevent.selectors
+from gevent import queue
+from gevent.event import Event
+
+from ._websocket_wsgi import SimpleWebSocketWSGI
+
+
+class Thread(gevent.Greenlet):
+    """A greenlet with the ``Thread(target=, args=, kwargs=)`` constructor."""
+
+    def __init__(self, target, args=(), kwargs=None):
+        super().__init__(target, *args, **(kwargs or {}))
+
+    def _run(self):
+        return self.run()
+
+
+class _GeventWebSocket:
+    """gevent-websocket's socket with the ``send``/``wait``/``close`` interface."""
+
+    def __init__(self, websocket):
+        self._ws = websocket
+
+    def send(self, message) -> None:
+        self._ws.send(message, binary=isinstance(message, bytes))
+
+    def wait(self):
+        return self._ws.receive()
+
+    def close(self) -> None:
+        self._ws.close()
+
+
+class WebSocketWSGI(SimpleWebSocketWSGI):
+    """Serves a websocket with whichever library the gevent server provides."""
+
+    def __init__(self, handler, server):
+        super().__init__(
+            handler,
+            server,
+            thread_class=Thread,
+            event_class=gevent.event.Event,
+            selector_class=gevent.selectors.DefaultSelector,
+        )
+
+    def __call__(self, environ, start_response):
+        websocket = environ.get('wsgi.websocket')
+        if websocket is not None:
+            return self.app(_GeventWebSocket(websocket))
+        return super().__call__(environ, start_response)
+
+
+_async = {
+    'thread': Thread,
+    'queue': queue.JoinableQueue,
+    'queue_empty': queue.Empty,
+    'event': Event,
+    'websocket': WebSocketWSGI,
+    'sleep': gevent.sleep,
+}
