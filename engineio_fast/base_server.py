@@ -27,7 +27,16 @@ class BaseServer:
     """Configuration and the transport-independent half of an Engine.IO server."""
 
     compression_methods = list(COMPRESSION_METHODS)
-    event_names = ['connect', 'disconnect', 'message', 'connection_error', 'upgrade', 'heartbeat']
+    event_names = [
+        'connect',
+        'disconnect',
+        'message',
+        'connection_error',
+        'upgrade',
+        'heartbeat',
+        'packet',
+        'packet_create',
+    ]
     valid_transports = ['polling', 'websocket']
     _default_monitor_clients = True
     sequence_number = 0
@@ -158,8 +167,11 @@ class BaseServer:
     def on(self, event: str, handler: Callable | None = None):
         """Register an event handler.
 
-        :param event: ``'connect'``, ``'message'``, ``'disconnect'``, or one of
-                      ``'connection_error'``, ``'upgrade'``, ``'heartbeat'``.
+        :param event: ``'connect'``, ``'message'``, ``'disconnect'``, or an
+                      observer: ``'connection_error'`` ``(environ, code,
+                      message)``, ``'upgrade'`` ``(sid)``, ``'heartbeat'``
+                      ``(sid)``, ``'packet'`` / ``'packet_create'`` ``(sid,
+                      packet)`` for each packet received / queued.
         :param handler: the function to call; when omitted, the method acts as
                         a decorator.
 

@@ -66,6 +66,8 @@ class BaseSocket:
         """Append a packet to the outbox and wake whoever drains it."""
         self.outbox.append(pkt)
         self._wake()
+        if 'packet_create' in self.server.handlers:
+            self.server._fire_observer('packet_create', self.sid, pkt)
 
     def _take_packets(self) -> list:
         """Everything queued so far, in order."""
@@ -96,8 +98,10 @@ class BaseSocket:
 
     # -- incoming ----------------------------------------------------------------
 
-    def _classify(self, ptype: int) -> int:
+    def _classify(self, ptype: int, data: Any) -> int:
         """Check that the client may send this packet type now (P-26)."""
+        if 'packet' in self.server.handlers:
+            self.server._fire_observer('packet', self.sid, packet.Packet(ptype, data))
         if ptype == MESSAGE or ptype == PONG or ptype == CLOSE or ptype == NOOP:
             return ptype
         raise UnknownPacketError('Unexpected packet type %d' % ptype)

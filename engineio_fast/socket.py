@@ -108,7 +108,7 @@ class Socket(base_socket.BaseSocket):
 
     def _receive(self, ptype: int, data) -> None:
         """Act on one packet from the client (P-26)."""
-        kind = self._classify(ptype)
+        kind = self._classify(ptype, data)
         if kind == MESSAGE:
             self.server._dispatch_message(self, data)
         elif kind == PONG:
