@@ -19,6 +19,22 @@ from .exceptions import (
 default_logger = logging.getLogger('engineio.server')
 
 
+class _SessionContext:
+    """``with server.session(sid) as session:`` — saved back on exit."""
+
+    def __init__(self, server: Server, sid: str):
+        self.server = server
+        self.sid = sid
+        self.session: dict | None = None
+
+    def __enter__(self) -> dict:
+        self.session = self.server.get_session(self.sid)
+        return self.session
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.save_session(self.sid, self.session)
+
+
 class Server(base_server.BaseServer):
     """An Engine.IO server for WSGI applications.
 
@@ -245,22 +261,12 @@ class Server(base_server.BaseServer):
         """
         self._get_socket(sid).session = session
 
-    def session(self, sid: str):
+    def session(self, sid: str) -> _SessionContext:
         """The user session of a client as a context manager that saves on exit.
 
         :param sid: the session id of the client.
         """
-        server = self
-
-        class _SessionContext:
-            def __enter__(self):
-                self.session = server.get_session(sid)
-                return self.session
-
-            def __exit__(self, *exc):
-                server.save_session(sid, self.session)
-
-        return _SessionContext()
+        return _SessionContext(self, sid)
 
     def disconnect(self, sid: str | None = None) -> None:
         """Close one client's session, or all of them; returns at once (S-14).
