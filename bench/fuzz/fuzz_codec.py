@@ -20,6 +20,7 @@ import time
 import zlib
 
 import engineio_fast._codec_c as codec_c
+
 import engineio_fast._codec_py as codec_py
 from engineio_fast import json as safe_json
 from engineio_fast.exceptions import ContentTooLongError, DecodeError, EncodeError
