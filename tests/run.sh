@@ -18,6 +18,7 @@ fresh_venv() {
 }
 
 echo "== compiled build =="
+(cd "$ROOT/tests/node" && npm ci --no-audit --no-fund --silent)
 fresh_venv "$WORK/compiled"
 ENGINEIO_FAST_BUILD_EXTENSION=yes "$WORK/compiled/bin/python" -m pip install -q "$ROOT[test]"
 # Run from outside the source tree so the installed package is imported.
