@@ -12,7 +12,10 @@ so any thread or task may send without a lock), until a long-poll GET or the
 websocket writer takes them.  Heartbeats go through the server's timer
 service: ``schedule_ping`` arms a timer that calls ``_send_ping``, which arms
 the pong deadline.  ``last_ping`` holds the monotonic time of the ping still
-waiting for its pong, or None.
+waiting for its pong, or None.  Any packet from the client counts as a sign
+of life: the pong deadline runs from the later of the ping and the last
+packet received, so a pong queued behind a burst of messages is not a
+timeout.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class BaseSocket:
         self.closed = False
         self.session: dict = {}
         self.last_ping: float | None = None
+        self._last_seen = 0.0
         #: Why the transport failed, when it did (F-09): 'parse error',
         #: 'payload too large', 'polling overlap', 'upgrade timeout',
         #: 'forced close'.
@@ -83,14 +87,17 @@ class BaseSocket:
 
     # -- heartbeat ---------------------------------------------------------------
 
-    def _ping_overdue(self) -> bool:
-        """Whether the pong for the last ping is later than ``ping_timeout``."""
+    def _pong_deadline(self) -> float | None:
+        """Monotonic time by which a pong (or any packet) is due, if one is."""
         last_ping = self.last_ping
-        return (
-            last_ping is not None
-            and self.server._monitor_clients
-            and time.monotonic() - last_ping > self.server.ping_timeout
-        )
+        if last_ping is None or not self.server._monitor_clients:
+            return None
+        return max(last_ping, self._last_seen) + self.server.ping_timeout
+
+    def _ping_overdue(self) -> bool:
+        """Whether the client has been silent past its pong deadline (P-31, P-32)."""
+        deadline = self._pong_deadline()
+        return deadline is not None and time.monotonic() > deadline
 
     def schedule_ping(self) -> None:
         """Arm the timer for the next ping (``ping_interval`` from now)."""
@@ -100,6 +107,7 @@ class BaseSocket:
 
     def _classify(self, ptype: int, data: Any) -> int:
         """Check that the client may send this packet type now (P-26)."""
+        self._last_seen = time.monotonic()
         if 'packet' in self.server.handlers:
             self.server._fire_observer('packet', self.sid, packet.Packet(ptype, data))
         if ptype == MESSAGE or ptype == PONG or ptype == CLOSE or ptype == NOOP:

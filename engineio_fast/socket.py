@@ -93,8 +93,14 @@ class Socket(base_socket.BaseSocket):
             self.server._timers.call_later(self.server.ping_timeout, self._check_pong)
 
     def _check_pong(self) -> None:
-        """Timer callback: close the session when its pong did not come."""
-        if not self.closed and self._ping_overdue():
+        """Timer callback: close the session when it stayed silent past its deadline."""
+        deadline = self._pong_deadline()
+        if self.closed or deadline is None:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            self.server._timers.call_later(remaining, self._check_pong)
+        else:
             self.server._close_socket_on_timeout(self)
 
     # -- receiving ---------------------------------------------------------------
