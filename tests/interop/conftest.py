@@ -37,7 +37,9 @@ NodeClient = Callable[..., 'list[dict[str, Any]]']
 def _node_executable() -> str:
     node = shutil.which('node')
     if node is None:
-        pytest.fail('node is not installed (Node.js 18+ is needed for tests/interop)', pytrace=False)
+        pytest.fail(
+            'node is not installed (Node.js 18+ is needed for tests/interop)', pytrace=False
+        )
     if not (NODE_DIR / 'node_modules' / 'engine.io-client').is_dir():
         pytest.fail(
             f'{NODE_DIR}/node_modules is missing: run `npm ci` in {NODE_DIR} (tests/run.sh does)',
@@ -70,8 +72,9 @@ def node_client() -> NodeClient:
     """
     node = _node_executable()
 
-    def run(scenario: dict[str, Any], timeout: float = 30.0,
-            allow_timeout: bool = False) -> list[dict[str, Any]]:
+    def run(
+        scenario: dict[str, Any], timeout: float = 30.0, allow_timeout: bool = False
+    ) -> list[dict[str, Any]]:
         scenario = dict(scenario)
         scenario.setdefault('timeoutMs', max(int((timeout - 1.0) * 1000), 500))
         argument = json.dumps(scenario)
@@ -91,14 +94,18 @@ def node_client() -> NodeClient:
                 f'stdout:\n{out or ""}\nstderr:\n{err or ""}',
                 pytrace=False,
             )
-        context = f'scenario: {argument}\nexit code: {proc.returncode}\n' \
-                  f'stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}'
+        context = (
+            f'scenario: {argument}\nexit code: {proc.returncode}\n'
+            f'stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}'
+        )
         events = _parse_events(proc.stdout, context)
         if proc.returncode == EXIT_TIMEOUT and allow_timeout:
             return events
         if proc.returncode == EXIT_TIMEOUT:
-            pytest.fail(f'eio_client.js hit its deadline ({scenario["timeoutMs"]} ms)\n{context}',
-                        pytrace=False)
+            pytest.fail(
+                f'eio_client.js hit its deadline ({scenario["timeoutMs"]} ms)\n{context}',
+                pytrace=False,
+            )
         if proc.returncode != EXIT_CLOSED:
             pytest.fail(f'eio_client.js failed\n{context}', pytrace=False)
         return events

@@ -51,6 +51,8 @@
 //   clientHeartbeat  false disables the client's own ping-timeout watchdog
 //                    (default true; see "Heartbeat" below)
 //   timeoutMs        hard deadline for the whole run (default 10000)
+//   exitDelayMs      stay alive this long after the final event, so a close
+//                    packet still in flight reaches the server (default 0)
 //
 // Heartbeat.  In Engine.IO v4 the server sends "2" (ping) and the client
 // answers "3" (pong).  engine.io-client 6.6 handles pings in
@@ -106,12 +108,17 @@ function emit(obj) {
 
 // Print the last line and exit once stdout is flushed (stdout on a pipe is
 // synchronous on Linux, but the callback keeps this correct elsewhere too).
+// Milliseconds to stay alive after the final event, so requests the client
+// started while closing (the polling "1" POST) reach the server.
+let exitDelayMs = 0;
+
 function finish(obj, code) {
   if (finished) return;
   finished = true;
-  process.stdout.write(JSON.stringify(obj) + '\n', () => process.exit(code));
+  const exit = () => setTimeout(() => process.exit(code), exitDelayMs);
+  process.stdout.write(JSON.stringify(obj) + '\n', exit);
   // Fallback in case the write callback never comes.
-  setTimeout(() => process.exit(code), 1000).unref();
+  setTimeout(() => process.exit(code), 1000 + exitDelayMs).unref();
 }
 
 // Turns error / close descriptions into plain JSON.  engine.io-client passes
@@ -175,6 +182,7 @@ function main() {
 
   const timeoutMs = scenario.timeoutMs ?? 10000;
   const expect = scenario.expect ?? 0;
+  exitDelayMs = scenario.exitDelayMs ?? 0;
   const closeAfter = scenario.closeAfter ?? true;
   const lingerMs = scenario.lingerMs ?? 0;
   const count = scenario.count ?? 0;
