@@ -184,5 +184,7 @@ def test_send_to_unknown_sid_warns_and_drops(server, caplog):
 def test_public_names():
     """C-01: the names that exist so far are exported."""
     assert engineio_fast.Server is Server
+    assert engineio_fast.WSGIApp is engineio_fast.middleware.WSGIApp
+    assert issubclass(engineio_fast.Middleware, engineio_fast.WSGIApp)
     assert engineio_fast.ENGINEIO_COMPAT_VERSION == '4.15.1'
     assert isinstance(engineio_fast.USE_EXTENSIONS, bool)
