@@ -1,19 +1,75 @@
 """An Engine.IO echo server for the tests, started in its own process.
 
 Usage: ``python tests/echo_server.py MODE [--option=value ...]``; prints
-``PORT <n>`` once it listens on 127.0.0.1 and serves until killed.  Options
+``PORT <n>`` once it listens on 127.0.0.1 and serves until killed.  In
+``gevent_uwsgi`` mode the script starts uWSGI, which loads this file again as
+its WSGI module with the arguments in ``ECHO_SERVER_ARGV``.  Options
 are Server keyword arguments given as JSON values (``--ping_interval=0.3``).
 Messages are echoed; a message ``"disconnect me"`` makes the server close the
 session, and ``"stats"`` answers with a JSON object of the server's counters.
 Every lifecycle event is also printed as a JSON line on stdout, so tests can
 assert disconnect reasons.
+
+Two options are test hooks rather than Server arguments:
+
+- ``--forbid_header=X-Block`` installs an ``allow_request`` (F-01) that
+  returns the JSON value of that request header when present (``false`` →
+  403 ``"Forbidden"``, ``"text"`` or ``{...}`` → 403 with that body), else None.
+- ``--connect_delay=0.5`` makes the connect handler sleep that long after
+  reporting the ``connect`` event, so a test can use the sid while the
+  handler still runs (P-21).
 """
 
 import json
+import os
 import sys
+import time
 
-MODE = sys.argv[1]
-if MODE == 'eventlet':
+ARGV = (
+    json.loads(os.environ['ECHO_SERVER_ARGV']) if 'ECHO_SERVER_ARGV' in os.environ else sys.argv[1:]
+)
+MODE = ARGV[0]
+
+
+def serve_uwsgi() -> None:
+    """Run this file under uWSGI's gevent loop on a free port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    print('PORT', port, flush=True)
+    uwsgi = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
+    os.environ['ECHO_SERVER_ARGV'] = json.dumps(ARGV)
+    os.execv(
+        uwsgi,
+        [
+            uwsgi,
+            '--http-socket',
+            '127.0.0.1:%d' % port,
+            '--gevent',
+            '100',
+            '--http-websockets',
+            '--wsgi-file',
+            os.path.abspath(__file__),
+            '--callable',
+            'application',
+            '--disable-logging',
+            '--die-on-term',
+            '--need-app',
+            '--master',
+            '--processes',
+            '1',
+            '--worker-reload-mercy',
+            '1',
+            '--gevent-monkey-patch',
+        ],
+    )
+
+
+if MODE == 'gevent_uwsgi' and __name__ == '__main__':
+    serve_uwsgi()
+elif MODE == 'eventlet':
     import eventlet
 
     eventlet.monkey_patch()
@@ -27,7 +83,7 @@ import engineio_fast  # noqa: E402
 
 def _options() -> dict:
     options = {'async_mode': MODE}
-    for arg in sys.argv[2:]:
+    for arg in ARGV[1:]:
         name, _, value = arg[2:].partition('=')
         options[name] = json.loads(value)
     if isinstance(options.get('ping_interval'), list):
@@ -39,12 +95,26 @@ def report(**event) -> None:
     print(json.dumps(event), flush=True)
 
 
-eio = engineio_fast.Server(**_options())
+OPTIONS = _options()
+FORBID_HEADER = OPTIONS.pop('forbid_header', None)
+CONNECT_DELAY = OPTIONS.pop('connect_delay', 0)
+
+
+def allow_request(environ):
+    value = environ.get('HTTP_' + FORBID_HEADER.upper().replace('-', '_'))
+    return None if value is None else json.loads(value)
+
+
+if FORBID_HEADER:
+    OPTIONS['allow_request'] = allow_request
+eio = engineio_fast.Server(**OPTIONS)
 
 
 @eio.on('connect')
 def on_connect(sid, environ):
     report(event='connect', sid=sid, remote=environ.get('REMOTE_ADDR'))
+    if CONNECT_DELAY:
+        time.sleep(CONNECT_DELAY)
     if environ.get('QUERY_STRING', '').find('refuse=1') >= 0:
         return False
     return None
@@ -91,6 +161,8 @@ def serve_gevent(app):
     server.serve_forever()
 
 
+application = eio.handle_request
+
 if __name__ == '__main__':
-    app = eio.handle_request
-    {'threading': serve_threading, 'eventlet': serve_eventlet, 'gevent': serve_gevent}[MODE](app)
+    servers = {'threading': serve_threading, 'eventlet': serve_eventlet, 'gevent': serve_gevent}
+    servers[MODE](application)

@@ -62,17 +62,24 @@ class EchoServerProcess:
 
     def _read_events(self) -> None:
         for line in self.process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            with self._changed:
-                self.events.append(event)
-                self._changed.notify_all()
+            self._record_event(line)
 
     def _read_stderr(self) -> None:
+        # uWSGI workers print to stderr: event lines may come from either stream.
         for line in self.process.stderr:
             self._stderr.append(line)
+            self._record_event(line)
+
+    def _record_event(self, line: str) -> None:
+        if not line.startswith('{'):
+            return
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
 
     @property
     def stderr(self) -> str:
@@ -94,10 +101,11 @@ class EchoServerProcess:
                 self._changed.wait(remaining)
 
     def stop(self) -> None:
-        """Kill the child process (only this one) and reap it."""
+        """Stop the child process (only this one; uWSGI takes its worker along)."""
         if self.process.poll() is None:
-            self.process.kill()
+            self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            pass
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -34,6 +34,7 @@ class UWSGIWebSocket:
         self._context = None
         self._readable = None
         self._watcher = None
+        self._closed = False
 
     def __call__(self, environ, start_response):
         uwsgi.websocket_handshake()
@@ -58,7 +59,8 @@ class UWSGIWebSocket:
             selector.unregister(fd)
 
     def close(self) -> None:
-        """Stop watching the connection; uWSGI closes it when the request ends."""
+        """End the session's use of the connection; uWSGI closes it when the request ends."""
+        self._closed = True
         if self._watcher is not None:
             self._watcher.kill()
             self._readable.set()
@@ -99,6 +101,8 @@ class UWSGIWebSocket:
             try:
                 while self._outgoing:
                     self._transmit(self._outgoing.pop(0))
+                if self._closed:
+                    return None
                 while True:
                     frame = uwsgi.websocket_recv_nb()
                     if not frame:

@@ -11,7 +11,7 @@ import base64
 import pytest
 from server_process import EchoServerProcess
 
-SYNC_MODES = ['threading', 'eventlet', 'gevent']
+SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
 TRANSPORTS = {
     'polling': {'transports': ['polling']},
     'websocket': {'transports': ['websocket']},
