@@ -103,6 +103,21 @@ def wait_for_stderr(process: EchoServerProcess, text: str, timeout: float = TIME
     return process.stderr
 
 
+def next_event(process: EchoServerProcess, after: int, timeout: float = TIMEOUT, **match) -> dict:
+    """The first event at index ``after`` or later whose fields equal ``match`` (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for event in list(process.events)[after:]:
+            if all(event.get(key) == value for key, value in match.items()):
+                return event
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                'no event %r after #%d within %.1fs; got %r'
+                % (match, after, timeout, process.events)
+            )
+        time.sleep(0.02)
+
+
 def events_for(process: EchoServerProcess, sid: str) -> list[dict]:
     """The event lines received so far about one session."""
     return [event for event in list(process.events) if event.get('sid') == sid]
@@ -113,9 +128,10 @@ def events_for(process: EchoServerProcess, sid: str) -> list[dict]:
 
 @dataclass
 class Response:
-    """A complete HTTP response: status, headers (case-insensitive ``get``), body."""
+    """A complete HTTP response: status, reason, headers (case-insensitive ``get``), body."""
 
     status: int
+    reason: str
     headers: http.client.HTTPMessage
     body: bytes
 
@@ -152,7 +168,7 @@ def http_request(
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
-        return Response(response.status, response.msg, response.read())
+        return Response(response.status, response.reason, response.msg, response.read())
     finally:
         conn.close()
 
@@ -285,8 +301,11 @@ class RawWebSocket:
         query.setdefault('EIO', 4)
         query.setdefault('transport', 'websocket')
         url = 'ws://127.0.0.1:%d%s' % (port, eio_path(**query))
+        headers = dict(headers or {})
+        # websocket-client sends its own Origin (this server's); replace it, never add a second.
+        origin = headers.pop('Origin', None)
         self.ws = websocket.create_connection(
-            url, timeout=TIMEOUT, header=headers or {}, enable_multithread=True
+            url, timeout=TIMEOUT, header=headers, origin=origin, enable_multithread=True
         )
 
     @classmethod
