@@ -7,7 +7,7 @@ import importlib
 import inspect
 import logging
 import secrets
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import _codec, packet, payload
 from ._constants import (
@@ -236,7 +236,7 @@ class BaseServer:
     def _socket_for_request(self, sid: str):
         """The session a request names, checked for its deadline first (P-21, P-32)."""
         socket = self.sockets.get(sid)
-        if socket is None or socket.closed:
+        if socket is None or socket.closing:
             raise http.invalid_session(sid)
         if socket._ping_overdue():
             self._close_socket_on_timeout(socket)
@@ -384,14 +384,16 @@ class BaseServer:
             )
             raise ContentTooLongError()
 
-    def _decode_payload(self, body: bytes) -> list[tuple]:
-        """Decode a POST body into ``(type, data)`` pairs; the valid prefix on error."""
+    def _decode_payload(self, body: bytes) -> Iterator[tuple]:
+        """``(type, data)`` pairs of a POST body, decoded one at a time.
+
+        Lazily, so the packets before a malformed one are handled before its
+        DecodeError is raised (P-25); limits are checked before the first.
+        """
         loads = packet.Packet.json.loads
-        decoded = []
         for item in _codec.split_payload(body, payload.Payload.max_decode_packets, None):
             ptype, data, _ = _codec.decode_packet(item, loads)
-            decoded.append((ptype, data))
-        return decoded
+            yield ptype, data
 
     def _log_error_once(self, message: str, message_key: str) -> None:
         """Log at ERROR the first time a kind of error happens, then at INFO."""

@@ -153,19 +153,19 @@ class Server(base_server.BaseServer):
 
     def _handle_post(self, environ, sid, jsonp_index):
         """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
+        if sid in self._lingering:
+            # Closed by the server, its final packet not fetched yet: a pong
+            # or message crossing the close is dropped, and the next GET
+            # tells the client (P-28), rather than failing its transport.
+            return self._ok(jsonp_index=jsonp_index)
         session = self._socket_for_request(sid)
         if session.upgraded:
             raise http.invalid_session(sid)
         try:
             session.handle_post_request(environ)
         except ContentTooLongError:
-            session.close_detail = 'payload too large'
-            session.close(wait=False, reason=self.reason.TRANSPORT_ERROR)
             raise ProtocolError(413, 'Payload too large') from None
-        except (DecodeError, UnknownPacketError) as error:
-            self.logger.warning('%s: bad POST payload: %s', sid, error)
-            session.close_detail = 'parse error'
-            session.close(wait=False, reason=self.reason.TRANSPORT_ERROR)
+        except (DecodeError, UnknownPacketError):
             raise ProtocolError(400, http.BAD_REQUEST) from None
         return self._ok(jsonp_index=jsonp_index)
 

@@ -20,6 +20,8 @@ from .exceptions import (
 )
 
 _PROBE_PONG = packet.Packet(PONG, 'probe')
+#: Websocket close code for a message over max_http_buffer_size (H-43).
+MESSAGE_TOO_BIG = 1009
 
 
 class Socket(base_socket.BaseSocket):
@@ -31,6 +33,8 @@ class Socket(base_socket.BaseSocket):
         self._inbox: deque = deque()
         self._inbox_lock = threading.Lock()
         self._inbox_draining = False
+        self._deferred_close: tuple | None = None
+        self._websocket_close_code: int | None = None
 
     def _wake(self) -> None:
         self._event.set()
@@ -49,6 +53,10 @@ class Socket(base_socket.BaseSocket):
     def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.
 
+        While a POST of this session is being handled, or its close waits
+        for earlier messages, packets are held back so that everything that
+        request produces leaves in one response (P-22, P-25).
+
         :param timeout: seconds to wait; ``ping_interval + ping_timeout`` by
                         default. Raises ``QueueEmpty`` when it expires.
         """
@@ -56,16 +64,20 @@ class Socket(base_socket.BaseSocket):
             timeout = self.server.ping_interval + self.server.ping_timeout
         deadline = None
         while True:
-            packets = self._take_packets()
-            if packets or self.closed:
-                return packets
+            busy = self._posting or (self.closing and not self.closed)
+            if not busy:
+                packets = self._take_packets()
+                if packets or self.closed:
+                    return packets
             self._event.clear()
-            if self.outbox or self.closed:
+            if self.closed or (self.outbox and not self._posting and not self.closing):
                 continue
             now = time.monotonic()
             if deadline is None:
                 deadline = now + timeout
             elif now >= deadline:
+                if busy and self.outbox:
+                    return self._take_packets()
                 raise QueueEmpty()
             self._event.wait(deadline - now)
 
@@ -127,15 +139,22 @@ class Socket(base_socket.BaseSocket):
             self.close(wait=False, reason=self.server.reason.CLIENT_DISCONNECT)
 
     def _deliver_messages(self) -> None:
-        """Run message handlers for this session in arrival order (async_handlers)."""
+        """Run message handlers for this session in arrival order (async_handlers).
+
+        A close requested meanwhile waits for the messages received before
+        it, so they are handled first (P-25) and the disconnect comes last.
+        """
         inbox = self._inbox
         while True:
             with self._inbox_lock:
                 if not inbox:
                     self._inbox_draining = False
-                    return
+                    deferred_close, self._deferred_close = self._deferred_close, None
+                    break
                 data = inbox.popleft()
             self.server._trigger_event('message', self.sid, data)
+        if deferred_close is not None:
+            self._finish_close(*deferred_close)
 
     def _enqueue_message(self, data) -> bool:
         """Queue a message for the delivery task; True if one must be started."""
@@ -158,6 +177,14 @@ class Socket(base_socket.BaseSocket):
             return
         self.closing = True
         reason = reason or self.server.reason.SERVER_DISCONNECT
+        with self._inbox_lock:
+            if self._inbox_draining:
+                self._deferred_close = (abort, reason)
+                return
+        self._finish_close(abort, reason)
+
+    def _finish_close(self, abort: bool, reason: str) -> None:
+        """Run the disconnect handler, queue the final packet, release waiters."""
         self.server._trigger_event('disconnect', self.sid, reason)
         if not abort:
             self.outbox.append(self._packet_for_close(reason))
@@ -187,7 +214,12 @@ class Socket(base_socket.BaseSocket):
             self._polling = False
 
     def handle_post_request(self, environ: dict) -> None:
-        """Receive the packets of a POST body (P-20, P-24, P-25)."""
+        """Receive the packets of a POST body (P-20, P-24, P-25).
+
+        A body over the limit or a malformed packet closes the session
+        (``transport error``) after the packets before it were handled, and
+        the error is raised for the server to answer 413 or 400.
+        """
         if self._posting:
             self.close_detail = 'polling overlap'
             self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
@@ -197,8 +229,18 @@ class Socket(base_socket.BaseSocket):
             body = self.server._read_body(environ)
             for ptype, data in self.server._decode_payload(body):
                 self._receive(ptype, data)
+        except ContentTooLongError:
+            self.close_detail = 'payload too large'
+            self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+            raise
+        except (DecodeError, UnknownPacketError) as error:
+            self.server.logger.warning('%s: bad POST payload: %s', self.sid, error)
+            self.close_detail = 'parse error'
+            self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+            raise
         finally:
             self._posting = False
+            self._wake()
 
     # -- websocket ---------------------------------------------------------------
 
@@ -230,7 +272,7 @@ class Socket(base_socket.BaseSocket):
         loads = packet.Packet.json.loads
         limit = server.max_http_buffer_size
         try:
-            while not self.closed:
+            while not self.closing:
                 message = ws.wait()
                 if message is None:
                     break
@@ -245,6 +287,7 @@ class Socket(base_socket.BaseSocket):
         except ContentTooLongError:
             server.logger.warning('%s: websocket message over %d bytes', self.sid, limit)
             self.close_detail = 'payload too large'
+            self._websocket_close_code = MESSAGE_TOO_BIG
             reason = server.reason.TRANSPORT_ERROR
         except (DecodeError, UnknownPacketError):
             self.close_detail = 'parse error'
@@ -286,7 +329,11 @@ class Socket(base_socket.BaseSocket):
             ws.close()
 
     def _websocket_writer(self, ws) -> None:
-        """Send queued packets over the websocket until the session closes."""
+        """Send queued packets over the websocket until the session closes.
+
+        A failed write only closes the websocket: the reader then sees the
+        closed connection and closes the session with the reason.
+        """
         try:
             while True:
                 try:
@@ -307,5 +354,5 @@ class Socket(base_socket.BaseSocket):
         except Exception as exc:  # the peer went away: the reader reports it
             self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
         finally:
-            self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
-            ws.close()
+            code = self._websocket_close_code
+            ws.close() if code is None else ws.close(code)

@@ -7,6 +7,22 @@ import simple_websocket
 from ..exceptions import ContentTooLongError
 
 
+class _Server(simple_websocket.Server):
+    """simple-websocket's server, waking ``receive()`` once more when it stops.
+
+    When a message goes over ``max_message_size`` simple-websocket sets its
+    event before marking itself disconnected, so a waiting ``receive()`` can
+    go back to sleep and miss the end of the connection.
+    """
+
+    def _handle_events(self):
+        keep_going = super()._handle_events()
+        if not keep_going:
+            self.connected = False
+            self.event.set()
+        return keep_going
+
+
 class SimpleWebSocketWSGI:
     """Accepts a websocket from a WSGI request and runs the session handler on it.
 
@@ -22,7 +38,7 @@ class SimpleWebSocketWSGI:
 
     def __call__(self, environ, start_response):
         limit = self.server.max_http_buffer_size
-        self.ws = simple_websocket.Server(environ, max_message_size=limit, **self.server_args)
+        self.ws = _Server(environ, max_message_size=limit, **self.server_args)
         result = self.app(self)
         if self.ws.mode == 'gunicorn':
             raise StopIteration()
@@ -31,11 +47,11 @@ class SimpleWebSocketWSGI:
             raise ConnectionError()
         return result
 
-    def close(self) -> None:
-        """Close the websocket if it is still open."""
+    def close(self, code: int | None = None) -> None:
+        """Close the websocket if it is still open, with close ``code`` if given."""
         try:
             if self.ws.connected:
-                self.ws.close()
+                self.ws.close(reason=code)
         except (simple_websocket.ConnectionClosed, OSError):
             pass
 

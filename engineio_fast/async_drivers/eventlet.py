@@ -26,11 +26,30 @@ class EventletThread:
         return None
 
 
+class _EventletWebSocket:
+    """eventlet's websocket with the ``send``/``wait``/``close(code)`` interface."""
+
+    def __init__(self, websocket):
+        self._ws = websocket
+
+    def send(self, message) -> None:
+        self._ws.send(message)
+
+    def wait(self):
+        return self._ws.wait()
+
+    def close(self, code=None) -> None:
+        self._ws.close(close_data=(code, '') if code else None)
+
+
 class WebSocketWSGI(_EventletWebSocketWSGI):
     """eventlet's websocket server, with frames limited to ``max_http_buffer_size``."""
 
     def __init__(self, handler, server):
-        super().__init__(handler, max_frame_length=int(server.max_http_buffer_size))
+        super().__init__(
+            lambda websocket: handler(_EventletWebSocket(websocket)),
+            max_frame_length=int(server.max_http_buffer_size),
+        )
 
     def __call__(self, environ, start_response):
         if 'eventlet.input' not in environ:

@@ -37,8 +37,8 @@ class _GeventWebSocket:
     def wait(self):
         return self._ws.receive()
 
-    def close(self) -> None:
-        self._ws.close()
+    def close(self, code: int | None = None) -> None:
+        self._ws.close(code or 1000)
 
 
 class WebSocketWSGI(SimpleWebSocketWSGI):

@@ -58,8 +58,11 @@ class UWSGIWebSocket:
         except gevent.GreenletExit:
             selector.unregister(fd)
 
-    def close(self) -> None:
-        """End the session's use of the connection; uWSGI closes it when the request ends."""
+    def close(self, code=None) -> None:
+        """End the session's use of the connection; uWSGI closes it when the request ends.
+
+        uWSGI sends no close frame of ours, so ``code`` is not transmitted.
+        """
         self._closed = True
         if self._watcher is not None:
             self._watcher.kill()
