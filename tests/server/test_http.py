@@ -23,7 +23,7 @@ import zlib
 from urllib.parse import quote_plus
 
 import pytest
-from conftest import (
+from raw_clients import (
     SEP,
     TIMEOUT,
     PollingClient,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import (
+from raw_clients import (
     SEP,
     PollingClient,
     RawWebSocket,

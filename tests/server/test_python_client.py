@@ -32,7 +32,7 @@ import time
 import engineio
 import engineio.payload
 import pytest
-from conftest import TIMEOUT, events_for
+from raw_clients import TIMEOUT, events_for
 
 TRANSPORTS = {
     'polling': ['polling'],
