@@ -234,9 +234,13 @@ class BaseServer:
         return socket
 
     def _socket_for_request(self, sid: str):
-        """The session a request names, checked for its deadline first (P-21, P-32)."""
+        """The session a request names, checked for its deadline first (P-21, P-32).
+
+        A session still closing (its disconnect waits for earlier messages)
+        is returned: a GET then gets its final packets.
+        """
         socket = self.sockets.get(sid)
-        if socket is None or socket.closing:
+        if socket is None or socket.closed:
             raise http.invalid_session(sid)
         if socket._ping_overdue():
             self._close_socket_on_timeout(socket)

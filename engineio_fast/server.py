@@ -153,10 +153,11 @@ class Server(base_server.BaseServer):
 
     def _handle_post(self, environ, sid, jsonp_index):
         """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
-        if sid in self._lingering:
-            # Closed by the server, its final packet not fetched yet: a pong
-            # or message crossing the close is dropped, and the next GET
-            # tells the client (P-28), rather than failing its transport.
+        session = self.sockets.get(sid)
+        if sid in self._lingering or (session is not None and session.closing):
+            # Closing, its final packet not fetched yet: a pong or message
+            # crossing the close is dropped, and the next GET tells the
+            # client (P-28), rather than failing its transport.
             return self._ok(jsonp_index=jsonp_index)
         session = self._socket_for_request(sid)
         if session.upgraded:
