@@ -50,6 +50,9 @@ class BaseSocket:
         self.session: dict = {}
         self.last_ping: float | None = None
         self._last_seen = 0.0
+        # When the next ping is due: a ping sent late by a busy timer still
+        # counts its pong deadline from here, as a precise timer would.
+        self._ping_due: float | None = None
         #: Why the transport failed, when it did (F-09): 'parse error',
         #: 'payload too large', 'polling overlap', 'upgrade timeout',
         #: 'forced close'.
@@ -101,6 +104,7 @@ class BaseSocket:
 
     def schedule_ping(self) -> None:
         """Arm the timer for the next ping (``ping_interval`` from now)."""
+        self._ping_due = time.monotonic() + self.server.ping_interval
         self.server._timers.call_later(self.server.ping_interval, self._send_ping)
 
     # -- incoming ----------------------------------------------------------------

@@ -99,7 +99,9 @@ class Socket(base_socket.BaseSocket):
         """Send a ping and arm the pong deadline (P-30, P-31)."""
         if self.closing or self.closed:
             return
-        self.last_ping = time.monotonic()
+        now = time.monotonic()
+        due = self._ping_due
+        self.last_ping = now if due is None else min(due, now)
         self._queue(base_socket._PING_PACKET)
         if self.server._monitor_clients:
             self.server._timers.call_later(self.server.ping_timeout, self._check_pong)

@@ -32,17 +32,20 @@ MODE = ARGV[0]
 
 
 def serve_uwsgi() -> None:
-    """Run this file under uWSGI's gevent loop on a free port."""
+    """Run this file under uWSGI's gevent loop on a free port, until terminated.
+
+    ``PORT`` is printed once uWSGI accepts connections; SIGTERM stops uWSGI
+    (and its worker) before this process exits.
+    """
+    import signal
     import socket
+    import subprocess
 
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         port = probe.getsockname()[1]
-    print('PORT', port, flush=True)
     uwsgi = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
-    os.environ['ECHO_SERVER_ARGV'] = json.dumps(ARGV)
-    os.execv(
-        uwsgi,
+    child = subprocess.Popen(
         [
             uwsgi,
             '--http-socket',
@@ -64,7 +67,18 @@ def serve_uwsgi() -> None:
             '1',
             '--gevent-monkey-patch',
         ],
+        env=dict(os.environ, ECHO_SERVER_ARGV=json.dumps(ARGV)),
     )
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    print('PORT', port, flush=True)
+    sys.exit(child.wait())
 
 
 if MODE == 'gevent_uwsgi' and __name__ == '__main__':

@@ -48,7 +48,10 @@ class WebSocketWSGI(_EventletWebSocketWSGI):
     def __init__(self, handler, server):
         super().__init__(
             lambda websocket: handler(_EventletWebSocket(websocket)),
-            max_frame_length=int(server.max_http_buffer_size),
+            # Twice the limit: the session measures messages itself (UTF-8
+            # bytes for text, H-40) and closes with 1009; this only bounds
+            # memory, as eventlet's own refusal closes without a reason.
+            max_frame_length=2 * int(server.max_http_buffer_size),
         )
 
     def __call__(self, environ, start_response):

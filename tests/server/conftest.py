@@ -23,7 +23,7 @@ from raw_clients import SUITE_OPTIONS
 from server_process import EchoServerProcess
 
 #: The sync async modes the server tests run in.
-SYNC_MODES = ['threading']
+SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
 
 StartServer = Callable[..., EchoServerProcess]
 

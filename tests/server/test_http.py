@@ -44,6 +44,18 @@ BAD_VERSION = 'The client is using an unsupported version of the Socket.IO or En
 HANDSHAKE = eio_path(EIO=4, transport='polling')
 
 
+
+#: gevent_uwsgi is left out of this module: uWSGI's own HTTP socket refuses
+#: chunked request bodies and unusual methods before the app sees them, and
+#: its websocket layer enforces its own message size (websockets-max-size)
+#: and close handshake, so those cases test uWSGI rather than engineio_fast.
+#: The protocol suite, the reference client and the node clients run on it.
+@pytest.fixture(scope='module', params=['threading', 'eventlet', 'gevent'])
+def sync_mode(request: pytest.FixtureRequest) -> str:
+    """The async modes of this module's servers."""
+    return request.param
+
+
 @pytest.fixture(scope='module')
 def server(start_server):
     """Echo server with the default limits (1 MB) and CORS (same origin)."""
