@@ -63,14 +63,18 @@ class SimpleWebSocketWSGI:
             raise OSError('websocket is closed') from None
 
     def wait(self):
-        """The next message, or None when the websocket is closed or silent too long.
+        """The next message, or None once the websocket is closed.
 
         Raises ``ContentTooLongError`` when the peer sent a message over the
-        size limit (simple-websocket closed it with 1009).
+        size limit (simple-websocket closed it with 1009).  A silent peer is
+        left to the session's ping timeout, which closes the websocket.
         """
         server = self.server
         try:
-            return self.ws.receive(timeout=server.ping_interval + server.ping_timeout)
+            while True:
+                message = self.ws.receive(timeout=server.ping_interval + server.ping_timeout)
+                if message is not None or not self.ws.connected:
+                    return message
         except simple_websocket.ConnectionClosed:
             if self.ws.incoming_message_len > server.max_http_buffer_size:
                 raise ContentTooLongError() from None
