@@ -1,0 +1,99 @@
+"""Observer events and close details over real sockets (F-09, F-10, F-14).
+
+An in-process threading server (werkzeug, loopback) so the test can register
+handlers directly; python-engineio's Client drives it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import queue
+import threading
+from urllib.parse import urlparse
+
+import engineio
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from engineio_fast import Server
+
+TIMEOUT = 10.0
+
+
+@pytest.fixture
+def observed():
+    """A running server whose observer events land in a queue."""
+    eio = Server(async_mode='threading', ping_interval=0.3, ping_timeout=0.5)
+    events: queue.Queue = queue.Queue()
+    for name in ('connection_error', 'upgrade', 'heartbeat'):
+        eio.on(name, lambda *args, name=name: events.put((name, args)))
+    eio.on('packet', lambda sid, pkt: events.put(('packet', (pkt.packet_type, pkt.data))))
+    eio.on(
+        'packet_create', lambda sid, pkt: events.put(('packet_create', (pkt.packet_type, pkt.data)))
+    )
+    eio.on('message', lambda sid, data: eio.send(sid, data))
+    eio.on('disconnect', lambda sid, reason: events.put(('disconnect', (sid, reason))))
+    WSGIRequestHandler.log_request = lambda *args, **kwargs: None
+    http_server = make_server('127.0.0.1', 0, eio.handle_request, threaded=True)
+    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+    thread.start()
+    yield eio, events, 'http://127.0.0.1:%d' % http_server.server_port
+    http_server.shutdown()
+    thread.join(TIMEOUT)
+    eio.shutdown()
+
+
+def wait_for(events: queue.Queue, name: str) -> tuple:
+    """The arguments of the next event called ``name`` (bounded wait)."""
+    while True:
+        event, args = events.get(timeout=TIMEOUT)
+        if event == name:
+            return args
+
+
+def test_upgrade_heartbeat_and_packet_events(observed):
+    """F-10: upgrade(sid), heartbeat(sid), packet and packet_create with the packets."""
+    eio, events, url = observed
+    client = engineio.Client(handle_sigint=False)
+    client.connect(url)
+    try:
+        assert wait_for(events, 'upgrade') == (client.sid,)
+        client.send('hello')
+        assert wait_for(events, 'packet') == (4, 'hello')
+        assert wait_for(events, 'packet_create') == (4, 'hello')
+        assert wait_for(events, 'heartbeat') == (client.sid,)
+        socket = eio._get_socket(client.sid)
+        assert socket.remote_address == '127.0.0.1'
+        assert socket.environ['REQUEST_METHOD'] == 'GET'
+        assert eio.clients_count == 1
+    finally:
+        client.disconnect()
+
+
+def test_connection_error_event_for_refused_requests(observed):
+    """F-09: a request refused before a session exists reports (environ, code, message)."""
+    eio, events, url = observed
+    client = engineio.Client(handle_sigint=False)
+    with pytest.raises(engineio.exceptions.ConnectionError):
+        client.connect(url + '/?EIO=3', transports=['polling'])
+    environ, code, message = wait_for(events, 'connection_error')
+    assert code == 5
+    assert message.startswith('The client is using an unsupported version')
+    assert environ['REQUEST_METHOD'] == 'GET'
+
+
+def test_close_detail_explains_a_transport_error(observed):
+    """F-09: a malformed POST closes with 'transport error' and close_detail 'parse error'."""
+    eio, events, url = observed
+    client = engineio.Client(handle_sigint=False)
+    client.connect(url, transports=['polling'])
+    sid = client.sid
+    socket = eio._get_socket(sid)
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=TIMEOUT)
+    connection.request('POST', '/engine.io/?EIO=4&transport=polling&sid=' + sid, body=b'abc')
+    assert connection.getresponse().status == 400
+    connection.close()
+    assert wait_for(events, 'disconnect') == (sid, 'transport error')
+    assert socket.close_detail == 'parse error'
+    client.disconnect()
