@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import queue
 import threading
+import time
 from urllib.parse import urlparse
 
 import engineio
@@ -97,3 +98,64 @@ def test_close_detail_explains_a_transport_error(observed):
     assert wait_for(events, 'disconnect') == (sid, 'transport error')
     assert socket.close_detail == 'parse error'
     client.disconnect()
+
+
+@pytest.fixture
+def unmonitored():
+    """A running server with ``monitor_clients=False`` and a fast heartbeat."""
+    eio = Server(async_mode='threading', ping_interval=0.2, ping_timeout=0.1, monitor_clients=False)
+    WSGIRequestHandler.log_request = lambda *args, **kwargs: None
+    http_server = make_server('127.0.0.1', 0, eio.handle_request, threaded=True)
+    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+    thread.start()
+    yield eio, http_server.server_port
+    http_server.shutdown()
+    thread.join(TIMEOUT)
+    eio.shutdown()
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=TIMEOUT)
+    try:
+        connection.request('GET', path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=TIMEOUT)
+    try:
+        connection.request('POST', path, body=body)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_unmonitored_sessions_get_pings_but_never_time_out(unmonitored):
+    """P-33: pings still go out; a pong far past ping_timeout is still accepted."""
+    eio, port = unmonitored
+    status, body = _get(port, '/engine.io/?EIO=4&transport=polling')
+    assert status == 200
+    sid = body.decode()[1:].split('"sid":"')[1].split('"')[0]
+    path = '/engine.io/?EIO=4&transport=polling&sid=' + sid
+    for _ in range(3):
+        assert _get(port, path) == (200, b'2')
+        time.sleep(0.3)  # three times ping_timeout: a monitored session would be gone
+        assert _post(port, path, b'3') == (200, b'ok')
+    assert eio.clients_count == 1
+
+
+def test_shutdown_stops_the_timer_task_and_keeps_sessions(unmonitored):
+    """S-17: shutdown() stops heartbeats, is idempotent, leaves sessions open."""
+    eio, port = unmonitored
+    status, _ = _get(port, '/engine.io/?EIO=4&transport=polling')
+    assert status == 200
+    timers = eio._timers
+    assert timers._task is not None
+    eio.shutdown()
+    eio.shutdown()
+    assert timers._task is None
+    assert eio.clients_count == 1
