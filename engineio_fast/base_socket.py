@@ -26,7 +26,7 @@ from typing import Any
 
 from . import packet
 from ._constants import CLOSE, MESSAGE, NOOP, PING, PONG
-from .exceptions import SocketIsClosedError, UnknownPacketError
+from .exceptions import UnknownPacketError
 
 _PING_PACKET = packet.Packet(PING)
 _CLOSE_PACKET = packet.Packet(CLOSE)
@@ -123,7 +123,3 @@ class BaseSocket:
         if reason == self.server.reason.CLIENT_DISCONNECT:
             return _NOOP_PACKET
         return _CLOSE_PACKET
-
-    def _check_open(self) -> None:
-        if self.closed:
-            raise SocketIsClosedError()
