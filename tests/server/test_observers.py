@@ -159,3 +159,21 @@ def test_shutdown_stops_the_timer_task_and_keeps_sessions(unmonitored):
     eio.shutdown()
     assert timers._task is None
     assert eio.clients_count == 1
+
+
+def _request(port: int, headers: dict) -> int:
+    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=TIMEOUT)
+    try:
+        connection.request('GET', '/engine.io/?EIO=4&transport=polling', headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_forwarded_header_extends_the_same_origin_default(unmonitored):
+    """H-13, F-11: the RFC 7239 ``Forwarded`` proto/host count as the server's origin."""
+    _, port = unmonitored
+    forwarded = {'Forwarded': 'for=10.0.0.1;proto=https;host=chat.example, for=10.0.0.2'}
+    assert _request(port, {'Origin': 'https://chat.example', **forwarded}) == 200
+    assert _request(port, {'Origin': 'https://other.example', **forwarded}) == 400
+    assert _request(port, {'Origin': 'https://chat.example'}) == 400
