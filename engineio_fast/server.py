@@ -274,13 +274,11 @@ class Server(base_server.BaseServer):
 
         :param sid: the session to close; all sessions when omitted.
         """
-        if sid is not None:
-            session = self.sockets.get(sid)
-            if session is not None:
+        sessions = list(self.sockets.values()) if sid is None else [self.sockets.get(sid)]
+        for session in sessions:
+            if session is not None and not session.closing:
+                session.close_detail = 'forced close'
                 session.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
-            return
-        for session in list(self.sockets.values()):
-            session.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
 
     def shutdown(self) -> None:
         """Stop the heartbeat service; sessions stay open (S-17)."""

@@ -44,7 +44,6 @@ BAD_VERSION = 'The client is using an unsupported version of the Socket.IO or En
 HANDSHAKE = eio_path(EIO=4, transport='polling')
 
 
-
 #: gevent_uwsgi is left out of this module: uWSGI's own HTTP socket refuses
 #: chunked request bodies and unusual methods before the app sees them, and
 #: its websocket layer enforces its own message size (websockets-max-size)

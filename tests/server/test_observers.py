@@ -100,6 +100,18 @@ def test_close_detail_explains_a_transport_error(observed):
     client.disconnect()
 
 
+def test_close_detail_of_a_server_disconnect(observed):
+    """F-09: disconnect(sid) closes with 'server disconnect' and close_detail 'forced close'."""
+    eio, events, url = observed
+    client = engineio.Client(handle_sigint=False)
+    client.connect(url, transports=['polling'])
+    socket = eio._get_socket(client.sid)
+    eio.disconnect(client.sid)
+    assert wait_for(events, 'disconnect') == (client.sid, 'server disconnect')
+    assert socket.close_detail == 'forced close'
+    client.disconnect()
+
+
 @pytest.fixture
 def unmonitored():
     """A running server with ``monitor_clients=False`` and a fast heartbeat."""
