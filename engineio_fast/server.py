@@ -148,7 +148,6 @@ class Server(base_server.BaseServer):
         if session.upgraded:
             raise http.invalid_session(sid)
         packets = session.handle_get_request(environ, start_response)
-        self._lingering.pop(sid, None)
         return self._ok(packets, jsonp_index=jsonp_index)
 
     def _handle_post(self, environ, sid, jsonp_index):

@@ -33,7 +33,6 @@ BAD_TRANSPORT = 'Invalid transport'
 BAD_VERSION = 'The client is using an unsupported version of the Socket.IO or Engine.IO protocols'
 BAD_JSONP = 'Invalid JSONP index number'
 BAD_UPGRADE = 'Invalid websocket upgrade'
-BAD_METHOD = 'Bad handshake method'
 FORBIDDEN = 'Forbidden'
 UNAUTHORIZED = 'Unauthorized'
 
