@@ -1,0 +1,59 @@
+"""WSGI-style environ for asyncio frameworks' requests (A-11..A-13)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Iterable
+
+
+def build_environ(
+    framework: str,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: Iterable[tuple[str, str]],
+    body: Any,
+    scheme: str,
+    remote: tuple[str | None, int | None] | None,
+    protocol: str = 'HTTP/1.1',
+) -> dict:
+    """The environ of one request; header names in any case, repeats joined by ``,``.
+
+    ``scheme`` is the transport's (``https``/``wss`` give ``https``); the
+    first ``X-Forwarded-Proto`` value overrides it (A-12).  ``remote`` is the
+    peer's ``(host, port)``; ``127.0.0.1`` only when unknown (A-13).
+    """
+    host, port = remote if remote else (None, None)
+    environ = {
+        'wsgi.input': body,
+        'wsgi.errors': sys.stderr,
+        'wsgi.version': (1, 0),
+        'wsgi.async': True,
+        'wsgi.multithread': False,
+        'wsgi.multiprocess': False,
+        'wsgi.run_once': False,
+        'SERVER_SOFTWARE': framework,
+        'REQUEST_METHOD': method,
+        'PATH_INFO': path,
+        'QUERY_STRING': query_string,
+        'RAW_URI': path + '?' + query_string if query_string else path,
+        'SCRIPT_NAME': '',
+        'SERVER_PROTOCOL': protocol,
+        'REMOTE_ADDR': host or '127.0.0.1',
+        'REMOTE_PORT': str(port or 0),
+        'SERVER_NAME': framework,
+        'SERVER_PORT': '0',
+    }
+    for name, value in headers:
+        key = name.upper().replace('-', '_')
+        if key == 'CONTENT_TYPE' or key == 'CONTENT_LENGTH':
+            environ[key] = value
+            continue
+        key = 'HTTP_' + key
+        previous = environ.get(key)
+        environ[key] = value if previous is None else previous + ',' + value
+    forwarded = environ.get('HTTP_X_FORWARDED_PROTO')
+    if forwarded:
+        scheme = forwarded.split(',', 1)[0].strip()
+    environ['wsgi.url_scheme'] = 'https' if scheme in ('https', 'wss') else 'http'
+    return environ
