@@ -1,4 +1,9 @@
-"""Server logic shared by ``Server`` and ``AsyncServer``: options, checks, responses."""
+"""Server logic shared by ``Server`` and ``AsyncServer``: options, checks, responses.
+
+The request flows (handshake, long poll, POST) are coroutines written once
+here; ``AsyncServer`` awaits them and ``Server`` runs them with blocking I/O
+(see ``_coro``).  Subclasses create sessions and tasks in their own style.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,18 @@ from ._constants import (
     COMPRESSION_METHODS,
     DEFAULT_COMPRESSION_LEVEL,
     DEFAULT_MAX_HTTP_BUFFER_SIZE,
+    MESSAGE,
     OPEN,
 )
+from ._coro import settle
 from ._protocol import http
-from ._timers import TimerService
-from .exceptions import ContentTooLongError, EncodeError, ProtocolError
+from .exceptions import (
+    ContentTooLongError,
+    DecodeError,
+    EncodeError,
+    ProtocolError,
+    UnknownPacketError,
+)
 
 default_logger = logging.getLogger('engineio.server')
 
@@ -127,7 +139,7 @@ class BaseServer:
             if not transports:
                 raise ValueError('No valid transports provided')
         self.transports = transports or list(self.valid_transports)
-        self._timers = TimerService(self.start_background_task, self.create_event, self.logger)
+        self._timers = self._make_timers()
         self.logger.info('Server initialized for %s.', self.async_mode)
 
     # -- setup -------------------------------------------------------------------
@@ -231,22 +243,6 @@ class BaseServer:
         if socket.closed:
             self.sockets.pop(sid, None)
             raise KeyError('Session is disconnected')
-        return socket
-
-    def _socket_for_request(self, sid: str):
-        """The session a request names, checked for its deadline first (P-21, P-32).
-
-        A session still closing (its disconnect waits for earlier messages)
-        is returned: a GET then gets its final packets.
-        """
-        socket = self.sockets.get(sid)
-        if socket is None or socket.closed:
-            raise http.invalid_session(sid)
-        if socket._ping_overdue():
-            self._close_socket_on_timeout(socket)
-            raise http.invalid_session(sid)
-        if not socket.connected:
-            raise http.invalid_session(sid)
         return socket
 
     def _upgrades(self, sid: str, transport: str) -> list[str]:
@@ -408,3 +404,254 @@ class BaseServer:
             )
         else:
             self.logger.info(message)
+
+    # -- request flows -----------------------------------------------------------
+
+    async def _handle_http(self, environ: dict, start_response: Any = None) -> Any:
+        """Answer one request: a response dict with final headers, or a websocket's result."""
+        try:
+            response = await self._route(environ, start_response)
+        except ProtocolError as error:
+            response = self._error_response(error, environ)
+        if isinstance(response, dict):
+            self._compress(environ, response)
+            response['headers'] = self._response_headers(environ, response)
+        return response
+
+    async def _route(self, environ: dict, start_response: Any) -> Any:
+        """Check a request and run it (S-16: origin, transport, version, JSONP, method)."""
+        self._check_origin(environ)
+        query = http.parse_query(environ.get('QUERY_STRING', ''))
+        transport, sid, jsonp_index = http.check_query(query, self.transports)
+        method = environ['REQUEST_METHOD']
+        if method == 'GET':
+            if sid is None:
+                return await self._handle_connect(environ, start_response, transport, jsonp_index)
+            return await self._handle_get(environ, start_response, sid, transport, jsonp_index)
+        if method == 'POST':
+            if sid is None:
+                raise ProtocolError(400, http.BAD_REQUEST, http.CODE_BAD_HANDSHAKE_METHOD)
+            return await self._handle_post(environ, sid, jsonp_index)
+        if method == 'OPTIONS':
+            return self._ok()
+        raise ProtocolError(400, http.BAD_REQUEST, http.CODE_BAD_HANDSHAKE_METHOD)
+
+    async def _handle_connect(self, environ, start_response, transport, jsonp_index):
+        """Open a new session (P-06, P-09, P-43, S-30, S-31)."""
+        if transport == 'websocket' and not http.is_websocket_upgrade(environ):
+            raise ProtocolError(400, http.BAD_UPGRADE)
+        if self.allow_request is not None:
+            self._handshake_verdict(await settle(self.allow_request(environ)))
+        sid = self.generate_id()
+        session = self._new_socket(sid)
+        session.environ = environ
+        self.sockets[sid] = session
+        session._queue(self._open_packet(sid, transport))
+        verdict = await self._call_handler('connect', (sid, environ))
+        if verdict is not None and verdict is not True:
+            self.sockets.pop(sid, None)
+            session.closed = True
+            self.logger.warning('Application rejected connection')
+            return self._unauthorized(verdict or None)
+        if self.initial_packet is not None:
+            session._queue(packet.Packet(MESSAGE, self.initial_packet))
+        session.schedule_ping()
+        if transport == 'websocket':
+            return await settle(session.handle_get_request(environ, start_response))
+        session.connected = True
+        return self._ok(
+            session._take_packets(), headers=self._sid_cookie_headers(sid), jsonp_index=jsonp_index
+        )
+
+    async def _handle_get(self, environ, start_response, sid, transport, jsonp_index):
+        """A long poll, or the websocket of an upgrade (P-21..P-23, P-40..P-42)."""
+        lingering = self._lingering.pop(sid, None)
+        if lingering is not None and transport == 'polling':
+            return self._ok(lingering._take_packets(), jsonp_index=jsonp_index)
+        session = await self._socket_for_request(sid)
+        if transport == 'websocket':
+            if not http.is_websocket_upgrade(environ):
+                raise ProtocolError(400, http.BAD_UPGRADE)
+            return await settle(session.handle_get_request(environ, start_response))
+        if session.upgraded:
+            raise http.invalid_session(sid)
+        packets = await settle(session.handle_get_request(environ, start_response))
+        return self._ok(packets, jsonp_index=jsonp_index)
+
+    async def _handle_post(self, environ, sid, jsonp_index):
+        """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
+        session = self.sockets.get(sid)
+        if sid in self._lingering or (session is not None and session.closing):
+            # Closing, its final packet not fetched yet: a pong or message
+            # crossing the close is dropped, and the next GET tells the
+            # client (P-28), rather than failing its transport.
+            return self._ok(jsonp_index=jsonp_index)
+        session = await self._socket_for_request(sid)
+        if session.upgraded:
+            raise http.invalid_session(sid)
+        try:
+            await settle(session.handle_post_request(environ))
+        except ContentTooLongError:
+            raise ProtocolError(413, 'Payload too large') from None
+        except (DecodeError, UnknownPacketError):
+            raise ProtocolError(400, http.BAD_REQUEST) from None
+        return self._ok(jsonp_index=jsonp_index)
+
+    async def _read_body(self, environ: dict) -> bytes:
+        """Read a POST body, refusing it past ``max_http_buffer_size`` (H-40, H-41).
+
+        ``wsgi.input.read`` is a plain method on WSGI servers and a coroutine
+        on asyncio ones; either returns at most the bytes asked for.
+        """
+        limit = self.max_http_buffer_size
+        stream = environ['wsgi.input']
+        length = environ.get('CONTENT_LENGTH')
+        if length:
+            try:
+                size = int(length)
+            except ValueError:
+                raise ProtocolError(400, http.BAD_REQUEST) from None
+            self._check_body_size(size)
+            chunks = []
+            received = 0
+            while received < size:
+                chunk = await settle(stream.read(size - received))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                received += len(chunk)
+            body = b''.join(chunks)
+        else:
+            chunks = []
+            received = 0
+            while received <= limit:
+                chunk = await settle(stream.read(limit + 1 - received))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                received += len(chunk)
+            self._check_body_size(received)
+            body = b''.join(chunks)
+        encoding = environ.get('HTTP_CONTENT_ENCODING')
+        if encoding and encoding != 'identity':
+            body = _codec.decompress(body, encoding.strip().lower(), limit)
+        return body
+
+    async def _socket_for_request(self, sid: str):
+        """The session a request names, checked for its deadline first (P-21, P-32).
+
+        A session still closing (its disconnect waits for earlier messages)
+        is returned: a GET then gets its final packets.
+        """
+        socket = self.sockets.get(sid)
+        if socket is None or socket.closed:
+            raise http.invalid_session(sid)
+        if socket._ping_overdue():
+            await settle(self._close_socket_on_timeout(socket))
+            raise http.invalid_session(sid)
+        if not socket.connected:
+            raise http.invalid_session(sid)
+        return socket
+
+    # -- session lifecycle -------------------------------------------------------
+
+    def _forget_socket(self, session, reason: str) -> None:
+        """Drop a closed session (P-21).
+
+        A polling session closed by the server with no GET pending keeps its
+        final packets for the next GET (P-28); other closes answer it 400.
+        """
+        if self.sockets.get(session.sid) is session:
+            del self.sockets[session.sid]
+        if (
+            reason == self.reason.SERVER_DISCONNECT
+            and session.outbox
+            and not session.upgraded
+            and not session._polling
+        ):
+            self._lingering[session.sid] = session
+            self._timers.call_later(
+                self.ping_interval + self.ping_timeout,
+                lambda: self._lingering.pop(session.sid, None),
+            )
+
+    def _close_socket_on_timeout(self, session) -> Any:
+        """Close a session whose pong is overdue (P-31); awaitable on AsyncServer."""
+        self.logger.info('%s: client is gone, closing socket', session.sid)
+        return session.close(wait=False, reason=self.reason.PING_TIMEOUT)
+
+    def _sessions_to_close(self, sid: str | None) -> list:
+        """The sessions ``disconnect(sid)`` closes, marked as forced (S-14, F-09)."""
+        sessions = list(self.sockets.values()) if sid is None else [self.sockets.get(sid)]
+        closing = []
+        for session in sessions:
+            if session is not None and not session.closing:
+                session.close_detail = 'forced close'
+                closing.append(session)
+        return closing
+
+    # -- events ------------------------------------------------------------------
+
+    async def _call_handler(self, event: str, args: tuple) -> Any:
+        """Run an event handler, sync or async; its errors are logged (S-33, S-34)."""
+        handler = self.handlers.get(event)
+        if handler is None:
+            return None
+        try:
+            if event == 'disconnect' and not self._takes_reason(handler):
+                result = handler(args[0])
+            else:
+                result = handler(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except Exception:
+            self.logger.exception('%s handler error', event)
+            if event == 'connect':
+                return False
+            return None
+
+    def _fire_observer(self, event: str, *args) -> None:
+        """Run an observability handler inline (F-09, F-10); a coroutine one as a task."""
+        handler = self.handlers.get(event)
+        if handler is None:
+            return
+        try:
+            result = handler(*args)
+        except Exception:
+            self.logger.exception('%s handler error', event)
+            return
+        if inspect.isawaitable(result):
+            self._spawn_flow(self._call_handler_result(event, result))
+
+    async def _call_handler_result(self, event: str, result: Any) -> None:
+        """Await what a handler returned, logging its error."""
+        try:
+            await result
+        except Exception:
+            self.logger.exception('%s handler error', event)
+
+    async def _dispatch_message(self, session, data) -> None:
+        """Run the message handler inline, or on the session's delivery task."""
+        if not self.async_handlers:
+            await self._call_handler('message', (session.sid, data))
+        elif session._enqueue_message(data):
+            self._spawn_flow(session._deliver_messages())
+
+    # -- scheduling, supplied by the subclasses ------------------------------------
+
+    def _make_timers(self):  # pragma: no cover
+        """The timer service running heartbeats (P-30, B-18)."""
+        raise NotImplementedError
+
+    def _new_socket(self, sid: str):  # pragma: no cover
+        """A new session object (looked up at call time, C-06)."""
+        raise NotImplementedError
+
+    def _spawn_flow(self, flow):  # pragma: no cover
+        """Run a flow coroutine on its own thread, greenlet or task; the task."""
+        raise NotImplementedError
+
+    async def _join_flow(self, task) -> None:  # pragma: no cover
+        """Wait for a task started by ``_spawn_flow``."""
+        raise NotImplementedError

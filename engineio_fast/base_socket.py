@@ -1,4 +1,4 @@
-"""Per-session state and packet handling shared by the sync and async sockets.
+"""One Engine.IO session: state and flows shared by ``Socket`` and ``AsyncSocket``.
 
 How it works: a session is created *connecting* (its connect handler runs,
 requests for it are refused), then becomes *connected* on polling or
@@ -16,25 +16,43 @@ waiting for its pong, or None.  Any packet from the client counts as a sign
 of life: the pong deadline runs from the later of the ping and the last
 packet received, so a pong queued behind a burst of messages is not a
 timeout.
+
+The request flows (long poll, POST, websocket reader and writer, upgrade,
+close) are coroutines written once here (see ``_coro``): ``AsyncSocket``
+awaits them, ``Socket`` runs them to the end with blocking I/O.  Subclasses
+supply the public methods in their own calling style and ``_wait_for_wake``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from typing import Any
 
-from . import packet
-from ._constants import CLOSE, MESSAGE, NOOP, PING, PONG
-from .exceptions import UnknownPacketError
+from . import _codec, packet
+from ._constants import CLOSE, MESSAGE, NOOP, PING, PONG, UPGRADE
+from ._coro import settle
+from ._protocol import http
+from .exceptions import (
+    ContentTooLongError,
+    DecodeError,
+    EncodeError,
+    ProtocolError,
+    QueueEmpty,
+    UnknownPacketError,
+)
 
 _PING_PACKET = packet.Packet(PING)
 _CLOSE_PACKET = packet.Packet(CLOSE)
 _NOOP_PACKET = packet.Packet(NOOP)
+_PROBE_PONG = packet.Packet(PONG, 'probe')
+#: Websocket close code for a message over max_http_buffer_size (H-43).
+MESSAGE_TOO_BIG = 1009
 
 
 class BaseSocket:
-    """State of one Engine.IO session; transports and I/O live in subclasses."""
+    """State of one Engine.IO session; the calling style lives in subclasses."""
 
     upgrade_protocols = ['websocket']
 
@@ -61,6 +79,13 @@ class BaseSocket:
         self.environ: dict | None = None
         self._polling = False
         self._posting = False
+        self._event = server.create_event()
+        # Messages waiting for the delivery task (async_handlers), in order.
+        self._inbox: deque = deque()
+        self._inbox_lock = threading.Lock()
+        self._inbox_draining = False
+        self._deferred_close: tuple | None = None
+        self._websocket_close_code: int | None = None
 
     @property
     def remote_address(self) -> str | None:
@@ -72,7 +97,7 @@ class BaseSocket:
     def _queue(self, pkt: packet.Packet) -> None:
         """Append a packet to the outbox and wake whoever drains it."""
         self.outbox.append(pkt)
-        self._wake()
+        self._event.set()
         if 'packet_create' in self.server.handlers:
             self.server._fire_observer('packet_create', self.sid, pkt)
 
@@ -84,9 +109,42 @@ class BaseSocket:
             packets.append(outbox.popleft())
         return packets
 
-    def _wake(self) -> None:  # pragma: no cover - overridden
+    def _wake(self) -> None:
         """Wake the transport waiting for outgoing packets."""
+        self._event.set()
+
+    async def _wait_for_wake(self, timeout: float) -> None:  # pragma: no cover
+        """Wait until woken or ``timeout`` seconds passed."""
         raise NotImplementedError
+
+    async def _poll(self, timeout: float | None = None) -> list:
+        """Wait for packets to send; ``[]`` once the session is closed and drained.
+
+        While a POST of this session is being handled, or its close waits
+        for earlier messages, packets are held back so that everything that
+        request produces leaves in one response (P-22, P-25).  Raises
+        ``QueueEmpty`` when ``timeout`` expires.
+        """
+        if timeout is None:
+            timeout = self.server.ping_interval + self.server.ping_timeout
+        deadline = None
+        while True:
+            busy = self._posting or (self.closing and not self.closed)
+            if not busy:
+                packets = self._take_packets()
+                if packets or self.closed:
+                    return packets
+            self._event.clear()
+            if self.closed or (self.outbox and not self._posting and not self.closing):
+                continue
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + timeout
+            elif now >= deadline:
+                if busy and self.outbox:
+                    return self._take_packets()
+                raise QueueEmpty()
+            await self._wait_for_wake(deadline - now)
 
     # -- heartbeat ---------------------------------------------------------------
 
@@ -107,6 +165,28 @@ class BaseSocket:
         self._ping_due = time.monotonic() + self.server.ping_interval
         self.server._timers.call_later(self.server.ping_interval, self._send_ping)
 
+    def _ping(self) -> None:
+        """Send a ping and arm the pong deadline (P-30, P-31)."""
+        if self.closing or self.closed:
+            return
+        now = time.monotonic()
+        due = self._ping_due
+        self.last_ping = now if due is None else min(due, now)
+        self._queue(_PING_PACKET)
+        if self.server._monitor_clients:
+            self.server._timers.call_later(self.server.ping_timeout, self._check_pong)
+
+    def _check_pong(self) -> Any:
+        """Timer callback: close the session when it stayed silent past its deadline."""
+        deadline = self._pong_deadline()
+        if self.closed or deadline is None:
+            return None
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            self.server._timers.call_later(remaining, self._check_pong)
+            return None
+        return self.server._close_socket_on_timeout(self)
+
     # -- incoming ----------------------------------------------------------------
 
     def _classify(self, ptype: int, data: Any) -> int:
@@ -118,8 +198,250 @@ class BaseSocket:
             return ptype
         raise UnknownPacketError('Unexpected packet type %d' % ptype)
 
-    def _packet_for_close(self, reason: str) -> packet.Packet | None:
+    async def _receive(self, ptype: int, data: Any) -> None:
+        """Act on one packet from the client (P-26)."""
+        kind = self._classify(ptype, data)
+        if kind == MESSAGE:
+            await self.server._dispatch_message(self, data)
+        elif kind == PONG:
+            if self.last_ping is not None:
+                self.last_ping = None
+                self.schedule_ping()
+                if 'heartbeat' in self.server.handlers:
+                    self.server._fire_observer('heartbeat', self.sid)
+        elif kind != NOOP:  # CLOSE
+            await settle(self.close(wait=False, reason=self.server.reason.CLIENT_DISCONNECT))
+
+    def _enqueue_message(self, data: Any) -> bool:
+        """Queue a message for the delivery task; True if one must be started."""
+        with self._inbox_lock:
+            self._inbox.append(data)
+            if self._inbox_draining:
+                return False
+            self._inbox_draining = True
+            return True
+
+    async def _deliver_messages(self) -> None:
+        """Run message handlers for this session in arrival order (async_handlers).
+
+        A close requested meanwhile waits for the messages received before
+        it, so they are handled first (P-25) and the disconnect comes last.
+        """
+        inbox = self._inbox
+        call_handler = self.server._call_handler
+        while True:
+            with self._inbox_lock:
+                if not inbox:
+                    self._inbox_draining = False
+                    deferred_close, self._deferred_close = self._deferred_close, None
+                    break
+                data = inbox.popleft()
+            await call_handler('message', (self.sid, data))
+        if deferred_close is not None:
+            await self._finish_close(*deferred_close)
+
+    # -- closing -----------------------------------------------------------------
+
+    async def _close(self, abort: bool, reason: str | None) -> None:
+        """Close the session once; after the pending messages when there are any."""
+        if self.closed or self.closing:
+            return
+        self.closing = True
+        reason = reason or self.server.reason.SERVER_DISCONNECT
+        with self._inbox_lock:
+            if self._inbox_draining:
+                self._deferred_close = (abort, reason)
+                return
+        await self._finish_close(abort, reason)
+
+    async def _finish_close(self, abort: bool, reason: str) -> None:
+        """Run the disconnect handler, queue the final packet, release waiters."""
+        await self.server._call_handler('disconnect', (self.sid, reason))
+        if not abort:
+            self.outbox.append(self._packet_for_close(reason))
+        self.closed = True
+        self.server._forget_socket(self, reason)
+        self._event.set()
+
+    def _packet_for_close(self, reason: str) -> packet.Packet:
         """The packet a pending GET gets when the session closes (P-22, P-27)."""
         if reason == self.server.reason.CLIENT_DISCONNECT:
             return _NOOP_PACKET
         return _CLOSE_PACKET
+
+    async def _close_for(self, detail: str | None, reason: str) -> None:
+        """Close after a transport failure, recording why (F-09)."""
+        if detail is not None:
+            self.close_detail = detail
+        await settle(self.close(wait=False, reason=reason))
+
+    # -- polling -----------------------------------------------------------------
+
+    async def _handle_get(self, environ: dict, start_response: Any) -> Any:
+        """Answer a GET: a websocket upgrade, or a long poll returning packets."""
+        if http.is_websocket_upgrade(environ):
+            return await self._upgrade_websocket(environ, start_response)
+        if self.upgrading:
+            return [_NOOP_PACKET]
+        if self._polling:
+            await self._close_for('polling overlap', self.server.reason.TRANSPORT_ERROR)
+            raise ProtocolError(400, http.BAD_REQUEST)
+        self._polling = True
+        try:
+            return await self._poll()
+        except QueueEmpty:
+            await self._close_for(None, self.server.reason.TRANSPORT_ERROR)
+            raise ProtocolError(400, http.BAD_REQUEST) from None
+        finally:
+            self._polling = False
+
+    async def _handle_post(self, environ: dict) -> None:
+        """Receive the packets of a POST body (P-20, P-24, P-25).
+
+        A body over the limit or a malformed packet closes the session
+        (``transport error``) after the packets before it were handled, and
+        the error is raised for the server to answer 413 or 400.
+        """
+        error_reason = self.server.reason.TRANSPORT_ERROR
+        if self._posting:
+            await self._close_for('polling overlap', error_reason)
+            raise ProtocolError(400, http.BAD_REQUEST)
+        self._posting = True
+        try:
+            body = await self.server._read_body(environ)
+            for ptype, data in self.server._decode_payload(body):
+                await self._receive(ptype, data)
+        except ContentTooLongError:
+            await self._close_for('payload too large', error_reason)
+            raise
+        except (DecodeError, UnknownPacketError) as error:
+            self.server.logger.warning('%s: bad POST payload: %s', self.sid, error)
+            await self._close_for('parse error', error_reason)
+            raise
+        finally:
+            self._posting = False
+            self._event.set()
+
+    # -- websocket ---------------------------------------------------------------
+
+    async def _upgrade_websocket(self, environ: dict, start_response: Any) -> Any:
+        """Hand the request to the driver's websocket server (P-40, P-42, P-43)."""
+        if self.upgraded or self.upgrading:
+            raise ProtocolError(400, http.BAD_UPGRADE)
+        websocket_class = self.server._async.get('websocket')
+        if websocket_class is None:
+            raise ProtocolError(400, http.BAD_UPGRADE)
+        if self.connected:
+            self.upgrading = True
+        ws = websocket_class(self._websocket_handler, self.server)
+        return await self._run_websocket(ws, environ, start_response)
+
+    async def _run_websocket(self, ws: Any, environ: dict, start_response: Any) -> Any:
+        """Run the driver's websocket object in the subclass's calling style."""
+        raise NotImplementedError  # pragma: no cover
+
+    async def _serve_websocket(self, ws: Any) -> list:
+        """Serve the session over an accepted websocket until it closes."""
+        server = self.server
+        if self.connected:
+            if not await self._finish_upgrade(ws):
+                self.upgrading = False
+                await settle(ws.close())
+                return []
+        else:
+            self.connected = True
+            self.upgraded = True
+        writer = server._spawn_flow(self._websocket_writer(ws))
+        reason = server.reason.TRANSPORT_CLOSE
+        loads = packet.Packet.json.loads
+        limit = server.max_http_buffer_size
+        receive = self._receive
+        try:
+            while not self.closing:
+                message = await settle(ws.wait())
+                if message is None:
+                    break
+                if self._ping_overdue():
+                    reason = server.reason.PING_TIMEOUT
+                    break
+                size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
+                if size > limit:
+                    raise ContentTooLongError()
+                ptype, data, _ = _codec.decode_packet(message, loads)
+                await receive(ptype, data)
+        except ContentTooLongError:
+            server.logger.warning('%s: websocket message over %d bytes', self.sid, limit)
+            self.close_detail = 'payload too large'
+            self._websocket_close_code = MESSAGE_TOO_BIG
+            reason = server.reason.TRANSPORT_ERROR
+        except (DecodeError, UnknownPacketError):
+            self.close_detail = 'parse error'
+            reason = server.reason.TRANSPORT_ERROR
+        except Exception:
+            server.logger.info('%s: websocket read failed', self.sid, exc_info=True)
+            reason = server.reason.TRANSPORT_ERROR
+        await settle(self.close(wait=False, abort=True, reason=reason))
+        await server._join_flow(writer)
+        return []
+
+    async def _finish_upgrade(self, ws: Any) -> bool:
+        """The probe exchange of a polling session's upgrade; False if it failed."""
+        server = self.server
+        server._timers.call_later(server.upgrade_timeout, lambda: self._expire_upgrade(ws))
+        loads = packet.Packet.json.loads
+        try:
+            ptype, data, _ = _codec.decode_packet(await settle(ws.wait()) or '', loads)
+            if ptype != PING or data != 'probe':
+                return False
+            await settle(ws.send(_PROBE_PONG.encode()))
+            # A GET held by the client gets a noop and ends (P-40).
+            self._queue(_NOOP_PACKET)
+            ptype, _, _ = _codec.decode_packet(await settle(ws.wait()) or '', loads)
+        except (DecodeError, OSError):
+            return False
+        if ptype != UPGRADE or self.closed:
+            return False
+        self.upgraded = True
+        self.upgrading = False
+        if 'upgrade' in server.handlers:
+            server._fire_observer('upgrade', self.sid)
+        return True
+
+    def _expire_upgrade(self, ws: Any) -> Any:
+        """Timer callback: abandon an upgrade that did not finish in time (F-05)."""
+        if self.upgrading and not self.upgraded:
+            self.close_detail = 'upgrade timeout'
+            return ws.close()
+        return None
+
+    async def _websocket_writer(self, ws: Any) -> None:
+        """Send queued packets over the websocket until the session closes.
+
+        A failed write only closes the websocket: the reader then sees the
+        closed connection and closes the session with the reason.
+        """
+        try:
+            while True:
+                try:
+                    packets = await self._poll()
+                except QueueEmpty:
+                    break
+                if not packets:
+                    break
+                for pkt in packets:
+                    try:
+                        await settle(ws.send(pkt.encode()))
+                    except (UnicodeEncodeError, EncodeError):
+                        self.server._log_error_once(
+                            'Dropped a packet that is not valid UTF-8', 'bad-utf8'
+                        )
+                if self.closed and not self.outbox:
+                    break
+        except Exception as exc:  # the peer went away: the reader reports it
+            self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
+        finally:
+            code = self._websocket_close_code
+            try:
+                await settle(ws.close() if code is None else ws.close(code))
+            except Exception:  # already closed by the peer
+                pass
