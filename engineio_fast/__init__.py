@@ -2,6 +2,8 @@
 
 from . import exceptions, json, packet, payload  # noqa: F401 - public modules
 from ._codec import USE_EXTENSIONS  # noqa: F401 - public flag
+from .async_client import AsyncClient
+from .client import Client
 from .middleware import Middleware, WSGIApp
 from .server import Server
 
@@ -9,4 +11,4 @@ __version__ = '0.1.0'
 #: The python-engineio release whose API and behaviour this one follows.
 ENGINEIO_COMPAT_VERSION = '4.15.1'
 
-__all__ = ['Server', 'WSGIApp', 'Middleware']
+__all__ = ['Server', 'WSGIApp', 'Middleware', 'Client', 'AsyncClient']
