@@ -11,7 +11,9 @@ cancelled.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import inspect
 import itertools
 import threading
 import time
@@ -78,3 +80,37 @@ class TimerService:
                     self._logger.exception('timer callback error')
             if not due:
                 wakeup.wait(timeout)
+
+
+class AsyncTimerService:
+    """The asyncio flavour: each deadline is a ``loop.call_later`` handle.
+
+    The event loop already keeps a heap of timers, so nothing runs between
+    deadlines.  A callback returning an awaitable (an ``AsyncSocket``
+    closing, a patched coroutine ``_send_ping``) has it run as a task.
+    ``stop`` drops pending callbacks by bumping a generation number.
+    """
+
+    def __init__(self, spawn: Callable, logger):
+        self._spawn = spawn
+        self._logger = logger
+        self._generation = 0
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        """Run ``callback()`` on the running loop after ``delay`` seconds."""
+        asyncio.get_running_loop().call_later(delay, self._fire, self._generation, callback)
+
+    def stop(self) -> None:
+        """Forget every pending callback."""
+        self._generation += 1
+
+    def _fire(self, generation: int, callback: Callable[[], object]) -> None:
+        if generation != self._generation:
+            return
+        try:
+            result = callback()
+        except Exception:
+            self._logger.exception('timer callback error')
+            return
+        if inspect.isawaitable(result):
+            self._spawn(result)

@@ -369,7 +369,11 @@ class BaseServer:
         origin = environ.get('HTTP_ORIGIN')
         if origin and not http.origin_allowed(self.cors_allowed_origins, origin, environ):
             self._log_error_once(origin + ' is not an accepted origin.', 'bad-origin')
-            raise ProtocolError(400, http.BAD_ORIGIN, http.CODE_BAD_REQUEST)
+            raise ProtocolError(400, self._bad_origin_message(origin), http.CODE_BAD_REQUEST)
+
+    def _bad_origin_message(self, origin: str) -> str:
+        """The body of a refused origin's 400 (H-10)."""
+        return http.BAD_ORIGIN
 
     def _sid_cookie_headers(self, sid: str) -> list:
         """``Set-Cookie`` for a new session, when configured (H-20)."""

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from .static_files import get_static_file
+from .static_files import CHUNK_SIZE, open_static_file
 
 # Bytes read per chunk when streaming a static file (H-09).
-CHUNK_SIZE = 64 * 1024
 
 
 class _EventletInput:
@@ -98,29 +95,18 @@ class WSGIApp:
         self, path: str, environ: dict, start_response: Callable
     ) -> Iterable[bytes] | None:
         """Start the response for a mapped static file; None when there is none to send."""
-        static_file = get_static_file(path, self.static_files)
-        # Checked before opening: opening a FIFO would block, and a directory
-        # opens fine on POSIX but has no content to send.
-        if static_file is None or not os.path.isfile(static_file['filename']):
+        opened = open_static_file(path, self.static_files)
+        if opened is None:
             return None
+        f, content_type, size = opened
         try:
-            f = open(static_file['filename'], 'rb')
-        except OSError:
-            return None
-        try:
-            info = os.fstat(f.fileno())
-            # The file may have been replaced since the check above.
-            if not stat.S_ISREG(info.st_mode):
-                f.close()
-                return None
-            size = info.st_size
             if size <= CHUNK_SIZE:
                 # One read: no open file is left for the server to close.
                 body = f.read(size)
                 f.close()
-                start_response('200 OK', _file_headers(static_file['content_type'], len(body)))
+                start_response('200 OK', _file_headers(content_type, len(body)))
                 return [body]
-            start_response('200 OK', _file_headers(static_file['content_type'], size))
+            start_response('200 OK', _file_headers(content_type, size))
         except BaseException:
             f.close()
             raise

@@ -2,14 +2,16 @@
 
 A mapping key is either an exact URL path (``'/'``, ``'/index.html'``) or a URL
 prefix that stands for a directory (``'/static'``); the empty key ``''`` names
-the file served for a directory request (``index.html`` when absent).  Only the
-lookup happens here; the apps check that the file exists and send it.
+the file served for a directory request (``index.html`` when absent).
+``open_static_file`` also opens the file for the WSGI and ASGI apps, which
+stream it in ``CHUNK_SIZE`` pieces.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import stat
+from typing import IO, Any
 from urllib.parse import unquote
 
 content_types = {
@@ -25,6 +27,8 @@ content_types = {
 
 DEFAULT_CONTENT_TYPE = 'application/octet-stream'
 INDEX_FILE = 'index.html'
+#: Largest piece of a static file read and sent at once (H-09).
+CHUNK_SIZE = 64 * 1024
 
 
 def get_static_file(path, static_files):
@@ -117,3 +121,26 @@ def _content_type(filename: str) -> str:
     if '.' not in name:
         return DEFAULT_CONTENT_TYPE
     return content_types.get(name.rsplit('.', 1)[-1].lower(), DEFAULT_CONTENT_TYPE)
+
+
+def open_static_file(path: str, static_files: dict) -> tuple[IO[bytes], str, int] | None:
+    """The open regular file, content type and size a path maps to; None if none."""
+    static_file = get_static_file(path, static_files)
+    # Checked before opening: opening a FIFO would block, and a directory
+    # opens fine on POSIX but has no content to send.
+    if static_file is None or not os.path.isfile(static_file['filename']):
+        return None
+    try:
+        f = open(static_file['filename'], 'rb')
+    except OSError:
+        return None
+    try:
+        info = os.fstat(f.fileno())
+    except OSError:
+        f.close()
+        return None
+    # The file may have been replaced since the check above.
+    if not stat.S_ISREG(info.st_mode):
+        f.close()
+        return None
+    return f, static_file['content_type'], info.st_size

@@ -1,0 +1,281 @@
+"""The ``asgi`` async mode (uvicorn, hypercorn, ...) and ``ASGIApp``."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from .._coro import settle
+from ..static_files import CHUNK_SIZE, open_static_file
+from ._environ import build_environ
+
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+
+
+class ASGIApp:
+    """ASGI application dispatching to an Engine.IO ``AsyncServer``.
+
+    :param engineio_server: the :class:`~engineio_fast.AsyncServer`.
+    :param other_asgi_app: an ASGI application for the other requests.
+    :param static_files: static file mapping rules (see ``WSGIApp``).
+    :param engineio_path: the URL path of the Engine.IO endpoint; with None,
+                          every HTTP and websocket request goes to the server.
+    :param on_startup: function or coroutine run at lifespan startup.
+    :param on_shutdown: function or coroutine run at lifespan shutdown.
+    """
+
+    def __init__(
+        self,
+        engineio_server,
+        other_asgi_app=None,
+        static_files=None,
+        engineio_path='engine.io',
+        on_startup=None,
+        on_shutdown=None,
+    ):
+        self.engineio_server = engineio_server
+        self.other_asgi_app = other_asgi_app
+        if engineio_path is not None:
+            engineio_path = '/' + engineio_path.strip('/') + '/'
+            if engineio_path == '//':
+                engineio_path = '/'
+        self.engineio_path = engineio_path
+        self.static_files = static_files or {}
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+
+    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
+        kind = scope['type']
+        if kind == 'lifespan':
+            await self.lifespan(scope, receive, send)
+            return
+        if kind in ('http', 'websocket') and self._is_engineio_path(scope.get('path', '')):
+            await self.engineio_server.handle_request(scope, receive, send)
+            return
+        if kind == 'http' and self.static_files:
+            opened = open_static_file(scope['path'], self.static_files)
+            if opened is not None:
+                await self._send_file(opened, send)
+                return
+        if self.other_asgi_app is not None:
+            await self.other_asgi_app(scope, receive, send)
+        elif kind == 'http':
+            await self.not_found(receive, send)
+        elif kind == 'websocket':
+            await send({'type': 'websocket.close'})
+
+    def _is_engineio_path(self, path: str) -> bool:
+        """Whether a request goes to the server (H-05: a missing trailing slash is added)."""
+        if self.engineio_path is None:
+            return True
+        if not path.endswith('/'):
+            path += '/'
+        return path.startswith(self.engineio_path)
+
+    async def serve_static_file(self, static_file: dict, receive: Receive, send: Send) -> None:
+        """Send a file found by ``get_static_file``, or 404 if it cannot be opened."""
+        opened = open_static_file('/', {'/': static_file})
+        if opened is None:
+            await self.not_found(receive, send)
+        else:
+            await self._send_file(opened, send)
+
+    async def _send_file(self, opened: tuple, send: Send) -> None:
+        """Stream an open file with its Content-Length (H-09)."""
+        f, content_type, size = opened
+        with f:
+            await send(
+                {
+                    'type': 'http.response.start',
+                    'status': 200,
+                    'headers': [
+                        (b'content-type', content_type.encode()),
+                        (b'content-length', str(size).encode()),
+                    ],
+                }
+            )
+            remaining = size
+            while True:
+                chunk = f.read(min(CHUNK_SIZE, remaining)) if remaining > 0 else b''
+                remaining -= len(chunk)
+                more = bool(chunk) and remaining > 0
+                await send({'type': 'http.response.body', 'body': chunk, 'more_body': more})
+                if not more:
+                    return
+
+    async def lifespan(self, scope: dict, receive: Receive, send: Send) -> None:
+        """Run the lifespan protocol: here, or in ``other_asgi_app`` when it has no hooks."""
+        if self.other_asgi_app is not None and self.on_startup is None and self.on_shutdown is None:
+            await self.other_asgi_app(scope, receive, send)
+            return
+        while True:
+            event = await receive()
+            if event['type'] == 'lifespan.startup':
+                phase, hook = 'startup', self.on_startup
+            elif event['type'] == 'lifespan.shutdown':
+                phase, hook = 'shutdown', self.on_shutdown
+            else:
+                continue
+            try:
+                if hook is not None:
+                    await settle(hook())
+            except Exception as exc:
+                await send({'type': 'lifespan.%s.failed' % phase, 'message': repr(exc)})
+                return
+            await send({'type': 'lifespan.%s.complete' % phase})
+            if phase == 'shutdown':
+                return
+
+    async def not_found(self, receive: Receive, send: Send) -> None:
+        """Answer 404 with a plain text body."""
+        await send(
+            {
+                'type': 'http.response.start',
+                'status': 404,
+                'headers': [(b'content-type', b'text/plain')],
+            }
+        )
+        await send({'type': 'http.response.body', 'body': b'Not Found'})
+
+
+class _RequestBody:
+    """``wsgi.input`` of an ASGI request: reads ``http.request`` events on demand."""
+
+    def __init__(self, receive: Receive):
+        self._receive = receive
+        self._buffer = b''
+        self._more = True
+
+    async def read(self, size: int = -1) -> bytes:
+        """At most ``size`` bytes (all when negative); ``b''`` only at the end."""
+        if size < 0:
+            chunks = [self._buffer]
+            while self._more:
+                chunks.append(await self._next())
+            self._buffer = b''
+            return b''.join(chunks)
+        while not self._buffer and self._more:
+            self._buffer = await self._next()
+        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
+        return chunk
+
+    async def _next(self) -> bytes:
+        event = await self._receive()
+        if event['type'] != 'http.request':  # http.disconnect
+            self._more = False
+            return b''
+        self._more = event.get('more_body', False)
+        return event.get('body', b'')
+
+
+async def translate_request(scope: dict, receive: Receive, send: Send) -> dict:
+    """The environ of an ASGI request; ``{}`` when a websocket left before connecting."""
+    if scope['type'] == 'websocket':
+        event = await receive()
+        if event['type'] != 'websocket.connect':
+            return {}
+    headers = []
+    for name, value in scope.get('headers', ()):
+        try:
+            headers.append((name.decode('latin-1'), value.decode('utf-8')))
+        except UnicodeDecodeError:  # not representable in a WSGI environ
+            continue
+    query = scope.get('query_string', b'')
+    try:
+        query_string = query.decode('utf-8') if query else ''
+    except UnicodeDecodeError:
+        query_string = query.decode('latin-1')
+    http_version = scope.get('http_version', '1.1')
+    environ = build_environ(
+        'asgi',
+        scope.get('method', 'GET'),
+        scope['path'],
+        query_string,
+        headers,
+        _RequestBody(receive),
+        scope.get('scheme', 'http'),
+        scope.get('client'),
+        'HTTP/' + http_version,
+    )
+    environ['asgi.scope'] = scope
+    environ['asgi.receive'] = receive
+    environ['asgi.send'] = send
+    return environ
+
+
+async def make_response(status: str, headers: list, body: bytes, environ: dict) -> None:
+    """Send a response; a refused websocket is answered before being accepted (A-14)."""
+    scope = environ['asgi.scope']
+    send = environ['asgi.send']
+    code = int(status.split(' ', 1)[0])
+    raw_headers = [(name.encode('latin-1'), value.encode('latin-1')) for name, value in headers]
+    if scope['type'] == 'websocket':
+        if 'websocket.http.response' in scope.get('extensions', {}):
+            # The server can answer the handshake with a plain HTTP response,
+            # so the client sees the same 400/403 as on polling.
+            await send(
+                {'type': 'websocket.http.response.start', 'status': code, 'headers': raw_headers}
+            )
+            await send({'type': 'websocket.http.response.body', 'body': body})
+        else:
+            await send({'type': 'websocket.close', 'code': 1008})
+        return
+    raw_headers.append((b'content-length', str(len(body)).encode()))
+    await send({'type': 'http.response.start', 'status': code, 'headers': raw_headers})
+    await send({'type': 'http.response.body', 'body': body})
+
+
+class WebSocket:
+    """An accepted ASGI websocket in the shape the server's flows use."""
+
+    def __init__(self, handler: Callable, server: Any, **kwargs):
+        self.handler = handler
+        self.server = server
+        self._receive: Receive | None = None
+        self._send: Send | None = None
+        self._closed = False
+
+    async def __call__(self, environ: dict) -> None:
+        self._receive = environ['asgi.receive']
+        self._send = environ['asgi.send']
+        await self._send({'type': 'websocket.accept'})
+        await self.handler(self)
+
+    async def wait(self) -> str | bytes | None:
+        """The next message, or None once the connection is gone."""
+        if self._closed:
+            return None
+        try:
+            event = await self._receive()
+        except Exception:  # the server dropped the connection
+            event = {'type': 'websocket.disconnect'}
+        if event['type'] == 'websocket.receive':
+            text = event.get('text')
+            return text if text is not None else event.get('bytes')
+        self._closed = True
+        return None
+
+    async def send(self, message: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message."""
+        if isinstance(message, str):
+            await self._send({'type': 'websocket.send', 'text': message})
+        else:
+            await self._send({'type': 'websocket.send', 'bytes': bytes(message)})
+
+    async def close(self, code: int = 1000) -> None:
+        """Close the connection; harmless when it is already closed."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._send({'type': 'websocket.close', 'code': code})
+        except Exception:  # already closed by the peer
+            pass
+
+
+_async = {
+    'asyncio': True,
+    'translate_request': translate_request,
+    'make_response': make_response,
+    'websocket': WebSocket,
+}

@@ -1,0 +1,186 @@
+"""The asyncio Engine.IO server: aiohttp, ASGI, tornado and sanic applications."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from . import async_socket, base_server, packet
+from ._constants import MESSAGE
+from ._coro import settle
+from ._timers import AsyncTimerService
+from .exceptions import SocketIsClosedError
+
+
+class _AsyncSessionContext:
+    """``async with server.session(sid) as session:`` — saved back on exit."""
+
+    def __init__(self, server: AsyncServer, sid: str):
+        self.server = server
+        self.sid = sid
+        self.session: dict | None = None
+
+    async def __aenter__(self) -> dict:
+        self.session = await self.server.get_session(self.sid)
+        return self.session
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.server.save_session(self.sid, self.session)
+
+
+class AsyncServer(base_server.BaseServer):
+    """An Engine.IO server for asyncio frameworks.
+
+    Takes the same parameters as :class:`~engineio_fast.Server`, except
+    ``async_mode``: ``'aiohttp'``, ``'sanic'``, ``'tornado'`` or ``'asgi'``;
+    by default the first one whose framework is installed, in that order.
+    Event handlers may be plain functions or coroutines.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # Strong references to running tasks: the loop keeps only weak ones.
+        self._tasks: set = set()
+        super().__init__(*args, **kwargs)
+
+    def is_asyncio_based(self) -> bool:
+        return True
+
+    def async_modes(self) -> list[str]:
+        return ['aiohttp', 'sanic', 'tornado', 'asgi']
+
+    def attach(self, app: Any, engineio_path: str = 'engine.io') -> None:
+        """Route the Engine.IO endpoint of an aiohttp or sanic application here.
+
+        :param app: the application.
+        :param engineio_path: the URL path of the endpoint.
+        """
+        self._async['create_route'](app, self, '/%s/' % engineio_path.strip('/'))
+
+    # -- entry point -------------------------------------------------------------
+
+    async def handle_request(self, *args, **kwargs):
+        """Handle an Engine.IO request; takes the framework's request arguments (A-02).
+
+        aiohttp and sanic pass ``(request)``, ASGI ``(scope, receive, send)``,
+        tornado ``(handler)``.  Returns the framework's response.
+        """
+        environ = await settle(self._async['translate_request'](*args, **kwargs))
+        if not environ:  # the client left before its request arrived
+            return None
+        response = await self._handle_http(environ)
+        if not isinstance(response, dict):
+            return response
+        return await settle(
+            self._async['make_response'](
+                response['status'], response['headers'], response['response'], environ
+            )
+        )
+
+    def _bad_origin_message(self, origin: str) -> str:
+        return origin + ' is not an accepted origin.'
+
+    # -- scheduling --------------------------------------------------------------
+
+    def _make_timers(self) -> AsyncTimerService:
+        return AsyncTimerService(self._spawn_flow, self.logger)
+
+    def _new_socket(self, sid: str) -> async_socket.AsyncSocket:
+        return async_socket.AsyncSocket(self, sid)
+
+    def _spawn_flow(self, flow) -> asyncio.Future:
+        task = asyncio.ensure_future(flow)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _join_flow(self, task) -> None:
+        await task
+
+    # -- public API --------------------------------------------------------------
+
+    async def send(self, sid: str, data: Any) -> None:
+        """Send a message to a client.
+
+        :param sid: the session id of the recipient.
+        :param data: str, bytes, bytearray, list or dict (sent as JSON).
+        """
+        await self.send_packet(sid, packet.Packet(MESSAGE, data))
+
+    async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
+        """Send a raw packet to a client; the same packet may go to many clients.
+
+        :param sid: the session id of the recipient.
+        :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        """
+        try:
+            session = self._get_socket(sid)
+            await session.send(pkt)
+        except (KeyError, SocketIsClosedError):
+            self.logger.warning('Cannot send to sid %s', sid)
+
+    async def get_session(self, sid: str) -> dict:
+        """Return the user session dict of a client (KeyError if unknown).
+
+        :param sid: the session id of the client.
+        """
+        return self._get_socket(sid).session
+
+    async def save_session(self, sid: str, session: dict) -> None:
+        """Store the user session dict of a client.
+
+        :param sid: the session id of the client.
+        :param session: the session dictionary.
+        """
+        self._get_socket(sid).session = session
+
+    def session(self, sid: str) -> _AsyncSessionContext:
+        """The user session of a client as an async context manager that saves on exit.
+
+        :param sid: the session id of the client.
+        """
+        return _AsyncSessionContext(self, sid)
+
+    async def disconnect(self, sid: str | None = None) -> None:
+        """Close one client's session, or all of them (S-14); no clients is not an error.
+
+        :param sid: the session to close; all sessions when omitted.
+        """
+        for session in self._sessions_to_close(sid):
+            await session.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+
+    async def shutdown(self) -> None:
+        """Stop the heartbeat timers; sessions stay open (S-17)."""
+        self.logger.info('Engine.IO is shutting down')
+        self._timers.stop()
+
+    def start_background_task(self, target: Callable, *args, **kwargs) -> asyncio.Task:
+        """Run the coroutine function ``target(*args, **kwargs)`` as an asyncio task."""
+        return self._spawn_flow(target(*args, **kwargs))
+
+    async def sleep(self, seconds: float = 0) -> None:
+        """Sleep without blocking the event loop.
+
+        :param seconds: how long to sleep.
+        """
+        await asyncio.sleep(seconds)
+
+    def create_queue(self, *args, **kwargs) -> asyncio.Queue:
+        """Create an ``asyncio.Queue``."""
+        return asyncio.Queue(*args, **kwargs)
+
+    def get_queue_empty_exception(self):
+        """Return ``asyncio.QueueEmpty``."""
+        return asyncio.QueueEmpty
+
+    def create_event(self, *args, **kwargs) -> asyncio.Event:
+        """Create an ``asyncio.Event``."""
+        return asyncio.Event(*args, **kwargs)
+
+    # -- events ------------------------------------------------------------------
+
+    async def _trigger_event(self, event: str, *args, run_async: bool = False):
+        """Run an event handler, sync or async; its errors are logged (S-33, S-34)."""
+        flow = self._call_handler(event, args)
+        if run_async:
+            return self._spawn_flow(flow)
+        return await flow

@@ -1,0 +1,84 @@
+"""Asyncio socket: one Engine.IO session served by tasks on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from . import base_socket, packet
+from .exceptions import SocketIsClosedError
+
+
+class AsyncSocket(base_socket.BaseSocket):
+    """An Engine.IO session on an ``AsyncServer``; the shared flows are awaited."""
+
+    async def _wait_for_wake(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _run_websocket(self, ws, environ, start_response):
+        return await ws(environ)
+
+    async def send(self, pkt: packet.Packet) -> None:
+        """Queue a packet for the client.
+
+        :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        """
+        if not await self.check_ping_timeout():
+            return
+        self._queue(pkt)
+
+    async def poll(self, timeout: float | None = None) -> list:
+        """Wait for packets to send; ``[]`` once the session is closed and drained.
+
+        :param timeout: seconds to wait; ``ping_interval + ping_timeout`` by
+                        default. Raises ``QueueEmpty`` when it expires.
+        """
+        return await self._poll(timeout)
+
+    async def check_ping_timeout(self) -> bool:
+        """Close the session if its pong is overdue; False when it did (P-31).
+
+        Raises ``SocketIsClosedError`` on a closed session.
+        """
+        if self.closed:
+            raise SocketIsClosedError()
+        if self._ping_overdue():
+            await self.server._close_socket_on_timeout(self)
+            return False
+        return True
+
+    async def _send_ping(self) -> None:
+        """Send a ping and arm the pong deadline (P-30, P-31)."""
+        self._ping()
+
+    async def receive(self, pkt: packet.Packet) -> None:
+        """Handle a packet from the client.
+
+        :param pkt: the decoded :class:`~engineio_fast.packet.Packet`.
+        """
+        await self._receive(pkt.packet_type, pkt.data)
+
+    async def close(
+        self, wait: bool = True, abort: bool = False, reason: str | None = None
+    ) -> None:
+        """Close the session; returns once the disconnect handler ran, unless it waits
+        for earlier messages (``wait`` is kept for compatibility).
+
+        :param abort: do not send the client a final packet.
+        :param reason: the reason given to the ``disconnect`` handler.
+        """
+        await self._close(abort, reason)
+
+    async def handle_get_request(self, environ: dict, start_response=None):
+        """Answer a GET: a websocket upgrade, or a long poll returning packets."""
+        return await self._handle_get(environ, start_response)
+
+    async def handle_post_request(self, environ: dict) -> None:
+        """Receive the packets of a POST body (P-20, P-24, P-25)."""
+        await self._handle_post(environ)
+
+    async def _websocket_handler(self, ws) -> list:
+        """Serve the session over an accepted websocket until it closes."""
+        return await self._serve_websocket(ws)
