@@ -2,8 +2,10 @@
 
 from . import exceptions, json, packet, payload  # noqa: F401 - public modules
 from ._codec import USE_EXTENSIONS  # noqa: F401 - public flag
+from .async_client import AsyncClient
 from .async_drivers.asgi import ASGIApp
 from .async_server import AsyncServer
+from .client import Client
 from .middleware import Middleware, WSGIApp
 from .server import Server
 
@@ -11,7 +13,16 @@ __version__ = '0.1.0'
 #: The python-engineio release whose API and behaviour this one follows.
 ENGINEIO_COMPAT_VERSION = '4.15.1'
 
-__all__ = ['Server', 'WSGIApp', 'Middleware', 'AsyncServer', 'ASGIApp', 'get_tornado_handler']
+__all__ = [
+    'Server',
+    'WSGIApp',
+    'Middleware',
+    'AsyncServer',
+    'ASGIApp',
+    'get_tornado_handler',
+    'Client',
+    'AsyncClient',
+]
 
 
 def __getattr__(name: str):
