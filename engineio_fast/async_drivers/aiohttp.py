@@ -1,0 +1,173 @@
+"""The ``aiohttp`` async mode: aiohttp.web requests and websockets (A-11..A-14)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
+
+from ..exceptions import ContentTooLongError
+from ._environ import build_environ
+
+
+class _Body:
+    """``wsgi.input`` over aiohttp's request stream, read only as far as asked (A-14)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    async def read(self, n: int = -1) -> bytes:
+        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end."""
+        if n is None or n < 0:
+            return await self._stream.read()
+        chunks = []
+        size = 0
+        # aiohttp returns what is buffered, often less than asked: fill up to n
+        # so a caller reading a Content-Length body in one call gets all of it.
+        while size < n:
+            chunk = await self._stream.read(n - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b''.join(chunks)
+
+
+def create_route(app: web.Application, engineio_server: Any, engineio_endpoint: str) -> None:
+    """Serve ``engineio_endpoint`` of ``app`` with the server (``AsyncServer.attach``)."""
+    for method in ('GET', 'POST', 'OPTIONS'):
+        app.router.add_route(method, engineio_endpoint, engineio_server.handle_request)
+
+
+def translate_request(request: web.BaseRequest) -> dict:
+    """The environ of an aiohttp request, with the peer's address and scheme (A-11..A-13)."""
+    host = request.remote
+    port = None
+    transport = request.transport
+    peer = transport.get_extra_info('peername') if transport is not None else None
+    # A proxy middleware may have replaced request.remote with the client it
+    # names; the socket's port only belongs to the socket's own address.
+    if isinstance(peer, (tuple, list)) and len(peer) >= 2 and (host is None or host == peer[0]):
+        host, port = peer[0], peer[1]
+    environ = build_environ(
+        'aiohttp',
+        request.method,
+        request.path,
+        # the raw form: a decoded query string could not be split on & and =
+        request.rel_url.raw_query_string,
+        request.headers.items(),
+        _Body(request.content),
+        request.scheme,
+        (host, port),
+        'HTTP/%d.%d' % tuple(request.version),
+    )
+    environ['aiohttp.request'] = request
+    return environ
+
+
+def make_response(
+    status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict
+) -> web.Response:
+    """An aiohttp response; on a refused websocket request it is the refusal itself."""
+    return web.Response(body=payload, status=int(status.split(' ', 1)[0]), headers=headers)
+
+
+class WebSocket:
+    """An aiohttp websocket carrying one Engine.IO session.
+
+    ``max_msg_size`` lets aiohttp itself refuse a message over the server's
+    ``max_http_buffer_size`` before buffering it; it closes with 1009 and
+    ``wait()`` raises ``ContentTooLongError`` for the session to close
+    (H-43).
+    """
+
+    def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
+        self.handler = handler
+        self.server = server
+        self.environ: dict | None = None
+        self._ws: web.WebSocketResponse | None = None
+
+    async def __call__(self, environ: dict) -> web.StreamResponse:
+        """Accept the websocket, serve the session on it, and return it to aiohttp."""
+        self.environ = environ
+        request = environ['aiohttp.request']
+        # aiohttp refuses a message of max_msg_size bytes or more; the limit
+        # is inclusive, so one byte more.
+        ws = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size + 1)
+        try:
+            await ws.prepare(request)
+        except web.HTTPException as refusal:
+            # Malformed handshake headers: the session still runs, sees a
+            # closed websocket and ends; the client gets aiohttp's refusal.
+            await self.handler(self)
+            return web.Response(status=refusal.status, text=refusal.text)
+        self._ws = ws
+        session = asyncio.ensure_future(self._serve())
+        try:
+            await asyncio.shield(session)
+        except asyncio.CancelledError:
+            # With handler_cancellation on, aiohttp cancels the request's
+            # task when the client goes; the session still sees the closed
+            # websocket and ends (its disconnect handler runs).
+            await asyncio.wait({session})
+            raise
+        return ws
+
+    async def _serve(self) -> None:
+        """Run the session, then close the websocket if it is still open."""
+        await self.handler(self)
+        await self.close()
+
+    async def wait(self) -> str | bytes | None:
+        """The next message, or None once the websocket is closed.
+
+        Raises ``ContentTooLongError`` when the peer sent a message over the
+        size limit.
+        """
+        ws = self._ws
+        if ws is None or ws.closed:
+            return None
+        try:
+            msg = await ws.receive()
+        except ConnectionError:
+            return None
+        if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
+            return msg.data
+        if (
+            msg.type is WSMsgType.ERROR
+            and isinstance(msg.data, WebSocketError)
+            and msg.data.code == WSCloseCode.MESSAGE_TOO_BIG
+        ):
+            raise ContentTooLongError()
+        return None  # CLOSE, CLOSING, CLOSED or a failed connection
+
+    async def send(self, message: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message; OSError once closed."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise OSError('websocket is closed')
+        if isinstance(message, str):
+            await ws.send_str(message)
+        else:
+            await ws.send_bytes(message)
+
+    async def close(self, code: int | None = None) -> None:
+        """Close the websocket with ``code`` (default 1000); nothing once closed."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            return
+        try:
+            await ws.close(code=WSCloseCode.OK if code is None else code)
+        except (OSError, RuntimeError):  # the peer went away meanwhile
+            pass
+
+
+_async = {
+    'asyncio': True,
+    'create_route': create_route,
+    'translate_request': translate_request,
+    'make_response': make_response,
+    'websocket': WebSocket,
+}

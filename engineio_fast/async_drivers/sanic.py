@@ -1,0 +1,233 @@
+"""The ``sanic`` async mode: sanic requests and websockets (A-11..A-14).
+
+``create_route`` registers a streaming route, so sanic does not read the body
+before the server: the server reads ``max_http_buffer_size + 1`` bytes at
+most (H-41), with no size limit of sanic's answering first.  A route the
+application registers itself gets its body read by sanic, within sanic's
+``REQUEST_MAX_SIZE``.  Websockets need ``app.enable_websocket()``, which
+``create_route`` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Awaitable, Callable
+
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse
+from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
+
+from ..exceptions import ContentTooLongError
+from ._environ import build_environ
+
+#: Close code of a message over the size limit (H-43).
+_MESSAGE_TOO_BIG = 1009
+
+
+class _Body:
+    """``wsgi.input`` over a sanic request: its stream when unread, else its body."""
+
+    def __init__(self, request: Any):
+        stream = request.stream
+        if stream is not None and stream.request_body:
+            self._stream = stream
+            self._buffer = bytearray()
+        else:
+            self._stream = None
+            self._buffer = bytearray(request.body or b'')
+
+    async def read(self, n: int = -1) -> bytes:
+        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end."""
+        buffer = self._buffer
+        while self._stream is not None and (n is None or n < 0 or len(buffer) < n):
+            # sanic hands over what arrived; a remainder past n waits here.
+            chunk = await self._stream.read()
+            if not chunk:
+                self._stream = None
+                break
+            buffer += chunk
+        if n is None or n < 0:
+            n = len(buffer)
+        data = bytes(buffer[:n])
+        del buffer[:n]
+        return data
+
+
+def create_route(app: Any, engineio_server: Any, engineio_endpoint: str) -> None:
+    """Serve ``engineio_endpoint`` of ``app`` with the server (``AsyncServer.attach``)."""
+
+    # sanic marks its route handlers with attributes, which a bound method
+    # cannot take: route a function.
+    async def engineio_route(request: Any) -> Any:
+        return await engineio_server.handle_request(request)
+
+    # A websocket session returns no response: sanic accepts that from a
+    # handler marked as a websocket one.
+    engineio_route.is_websocket = True  # type: ignore[attr-defined]
+    name = 'engineio' + re.sub(r'\W', '_', engineio_endpoint)
+    app.add_route(
+        engineio_route,
+        engineio_endpoint,
+        methods=['GET', 'POST', 'OPTIONS'],
+        stream=True,
+        name=name,
+    )
+    app.enable_websocket()
+
+
+def translate_request(request: Any) -> dict:
+    """The environ of a sanic request, with the peer's address and scheme (A-11..A-13)."""
+    environ = build_environ(
+        'sanic',
+        request.method,
+        request.path,
+        request.query_string,
+        request.headers.items(),
+        _Body(request),
+        request.scheme,
+        (request.ip or None, request.port or None),
+        'HTTP/' + request.version,
+    )
+    environ['sanic.request'] = request
+    return environ
+
+
+def make_response(
+    status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict
+) -> HTTPResponse:
+    """A sanic response; on a refused websocket request it is the refusal itself."""
+    content_type = None
+    others = []
+    for name, value in headers:
+        if name.lower() == 'content-type':
+            content_type = value
+        else:
+            others.append((name, value))
+    return HTTPResponse(
+        body=payload,
+        status=int(status.split(' ', 1)[0]),
+        headers=others,
+        content_type=content_type,
+    )
+
+
+def _cancelled() -> bool:
+    """True while the current task is being cancelled (Python 3.11+ can tell)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, 'cancelling', None)
+    return bool(cancelling and cancelling())
+
+
+class WebSocket:
+    """A sanic websocket carrying one Engine.IO session.
+
+    The connection's ``websocket_max_size`` is set to the server's
+    ``max_http_buffer_size``, so the websockets library refuses a larger
+    message with 1009; ``wait()`` then raises ``ContentTooLongError`` for the
+    session (H-43).
+    """
+
+    def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
+        self.handler = handler
+        self.server = server
+        self.environ: dict | None = None
+        self._sock: Any = None
+        self._closed_here = False
+
+    async def __call__(self, environ: dict) -> Any:
+        """Accept the websocket, serve the session on it; sanic needs no response after."""
+        self.environ = environ
+        request = environ['sanic.request']
+        protocol = request.transport.get_protocol()
+        refusal = None
+        if not hasattr(protocol, 'websocket_handshake'):
+            refusal = make_response('400 BAD REQUEST', [], b'Websockets are not enabled', environ)
+        else:
+            # Per connection: the protocol object serves this socket only.
+            protocol.websocket_max_size = self.server.max_http_buffer_size
+            try:
+                self._sock = await protocol.websocket_handshake(request)
+            except SanicException as exc:
+                refusal = make_response('%d' % exc.status_code, [], str(exc).encode(), environ)
+        # On a refusal the session still runs, sees a closed websocket and
+        # ends; the client gets the refusal.
+        session = asyncio.ensure_future(self._serve())
+        try:
+            await asyncio.shield(session)
+        except asyncio.CancelledError:
+            # sanic cancels the request's task when the connection is lost;
+            # the session must still see the end and close (its disconnect
+            # handler runs), so its waiting reader is woken instead.
+            recv_cancel = getattr(self._sock, 'recv_cancel', None)
+            if recv_cancel is not None and not recv_cancel.done():
+                recv_cancel.cancel()
+            await asyncio.wait({session})
+            raise
+        return refusal
+
+    async def _serve(self) -> None:
+        """Run the session, then close the websocket if it is still open."""
+        await self.handler(self)
+        await self.close()
+
+    async def wait(self) -> str | bytes | None:
+        """The next message, or None once the websocket is closed.
+
+        Raises ``ContentTooLongError`` when the peer sent a message over the
+        size limit.
+        """
+        sock = self._sock
+        while sock is not None:
+            # Once the peer's close frame is parsed only what already arrived
+            # is left: take it without waiting.
+            is_open = sock.ws_proto.state is State.OPEN
+            try:
+                message = await sock.recv(None if is_open else 0)
+            except asyncio.CancelledError:
+                # sanic cancels a waiting recv() when the peer's close frame
+                # or EOF arrives: that is the end, not our cancellation.
+                if _cancelled() or sock.ws_proto.state is State.OPEN:
+                    raise
+                continue
+            except (ConnectionClosed, SanicException):
+                break
+            if message is not None:
+                return message
+            if not is_open:
+                break
+        if sock is not None and not self._closed_here:
+            sent = getattr(sock.ws_proto, 'close_sent', None)
+            if sent is not None and sent.code == _MESSAGE_TOO_BIG:
+                raise ContentTooLongError()
+        return None
+
+    async def send(self, message: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message; OSError once closed."""
+        if self._sock is None:
+            raise OSError('websocket is closed')
+        try:
+            await self._sock.send(message)
+        except (ConnectionClosed, SanicException) as exc:
+            raise OSError('websocket is closed') from exc
+
+    async def close(self, code: int | None = None) -> None:
+        """Close the websocket with ``code`` (default 1000); nothing once closed."""
+        sock = self._sock
+        if sock is None or sock.ws_proto.state is not State.OPEN:
+            return
+        self._closed_here = True
+        try:
+            await sock.close(1000 if code is None else code)
+        except (OSError, ConnectionClosed, SanicException):
+            pass  # the peer went away meanwhile
+
+
+_async = {
+    'asyncio': True,
+    'create_route': create_route,
+    'translate_request': translate_request,
+    'make_response': make_response,
+    'websocket': WebSocket,
+}

@@ -1,0 +1,312 @@
+"""The ``tornado`` async mode: one tornado handler for polling and websockets (A-11..A-14).
+
+How it works: ``get_tornado_handler(server)`` returns a ``WebSocketHandler``
+subclass whose ``get``/``post``/``options`` all call ``server.handle_request``.
+A websocket request is validated by the server before tornado sees the
+upgrade, so a refusal is a plain HTTP answer; once accepted, tornado runs
+its frame loop in a task while the session runs in the request's task.
+
+Request bodies are streamed (``stream_request_body``) into a buffer that
+keeps at most ``max_http_buffer_size + 1`` bytes: a POST declaring a larger
+``Content-Length`` is answered from its headers, a chunked body as soon as
+it goes past the limit, and tornado then closes the connection instead of
+reading the rest.  Tornado's own body limit (``max_body_size``, a bare 400
+that would bypass the session) is lifted for this handler's POSTs because
+the handler enforces the server's limit itself (H-41).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+import tornado.iostream
+import tornado.web
+import tornado.websocket
+
+from ..exceptions import ContentTooLongError
+from ._environ import build_environ
+
+#: Close code of a message over the size limit (H-43).
+_MESSAGE_TOO_BIG = 1009
+
+#: Tornado's body limit for this handler's POSTs, which bound their bodies
+#: themselves; tornado still refuses anything larger with a bare 400.
+_TORNADO_MAX_BODY = 1 << 62
+
+
+class _Body:
+    """A POST body as tornado streams it in, keeping at most ``limit + 1`` bytes."""
+
+    def __init__(self, limit: int, data: bytes = b''):
+        self.keep = limit + 1
+        self._buffer = bytearray(data[: self.keep])
+
+    def feed(self, chunk: bytes) -> None:
+        """Keep the part of ``chunk`` that fits."""
+        room = self.keep - len(self._buffer)
+        if room > 0:
+            self._buffer += chunk[:room]
+
+    @property
+    def over_limit(self) -> bool:
+        """True once more than ``limit`` bytes came in."""
+        return len(self._buffer) >= self.keep
+
+    async def read(self, n: int = -1) -> bytes:
+        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` at the end."""
+        if n is None or n < 0:
+            n = len(self._buffer)
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+
+def get_tornado_handler(engineio_server: Any) -> type:
+    """A tornado ``RequestHandler`` class serving ``engineio_server`` (A-14).
+
+    Route it on the Engine.IO path, e.g.
+    ``(r'/engine.io/', get_tornado_handler(eio))``; it answers GET, POST and
+    OPTIONS and accepts websockets.
+    """
+
+    @tornado.web.stream_request_body
+    class Handler(tornado.websocket.WebSocketHandler):
+        """Engine.IO endpoint: polling requests and websockets."""
+
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.eio_body: _Body | None = None
+            self.eio_answered = False
+            self.eio_messages: asyncio.Queue = asyncio.Queue()
+            self.eio_open = asyncio.Event()
+            self.eio_too_big = False
+
+        async def _eio_answer(self) -> None:
+            """Hand the request to the server, once."""
+            if not self.eio_answered:
+                self.eio_answered = True
+                await engineio_server.handle_request(self)
+
+        async def prepare(self) -> None:
+            if self.request.method != 'POST':
+                return
+            limit = engineio_server.max_http_buffer_size
+            self.eio_body = _Body(limit)
+            connection = self.request.connection
+            if hasattr(connection, 'set_max_body_size'):
+                connection.set_max_body_size(_TORNADO_MAX_BODY)
+            length = self.request.headers.get('Content-Length', '')
+            if length.isdigit() and int(length) > limit:
+                # Refused from the header, unread (H-41): the server answers
+                # now and tornado closes instead of reading on.  A malformed
+                # length is left to tornado, which refuses it.
+                await self._eio_answer()
+
+        async def data_received(self, chunk: bytes) -> None:
+            body = self.eio_body
+            if body is None or self.eio_answered:
+                return  # a GET's body, or the rest of a refused one
+            body.feed(chunk)
+            if body.over_limit:
+                # limit + 1 bytes are buffered: the server reads them and
+                # refuses the body (H-41) without waiting for the rest.
+                await self._eio_answer()
+
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            await self._eio_answer()
+
+        async def post(self, *args: Any, **kwargs: Any) -> None:
+            await self._eio_answer()
+
+        async def options(self, *args: Any, **kwargs: Any) -> None:
+            await self._eio_answer()
+
+        def compute_etag(self) -> None:
+            # Polling answers are never cacheable: no ETag, so no 304.
+            return None
+
+        def check_xsrf_cookie(self) -> None:
+            # Engine.IO clients never send tornado's XSRF token; sessions are
+            # guarded by their sid and the server's CORS check instead.
+            return None
+
+        def _eio_origin_allowed(self, origin: str, default: Callable[[str], bool]) -> bool:
+            # The server checks Origin itself before accepting a websocket or
+            # a POST (H-10), answering with its own error; only with its CORS
+            # handling off ([]) does tornado's policy apply.
+            if engineio_server.cors_allowed_origins == []:
+                return default(origin)
+            return True
+
+        def check_origin(self, origin: str) -> bool:
+            return self._eio_origin_allowed(origin, super().check_origin)
+
+        def check_trusted_origin(self, origin: str) -> bool:
+            return self._eio_origin_allowed(origin, super().check_trusted_origin)
+
+        @property
+        def max_message_size(self) -> int:
+            # Tornado closes with 1009 past this many bytes (H-40, H-43).
+            return engineio_server.max_http_buffer_size
+
+        def get_compression_options(self) -> dict:
+            return {}  # permessage-deflate when the client offers it
+
+        def get_websocket_protocol(self) -> Any:
+            protocol = super().get_websocket_protocol()
+            if protocol is not None:
+                # Tornado drops an oversized message by closing with 1009 and
+                # keeps no record of it: note it so the session learns why.
+                close = protocol.close
+
+                def close_noting_size(code: int | None = None, reason: str | None = None):
+                    if code == _MESSAGE_TOO_BIG:
+                        self.eio_too_big = True
+                    close(code, reason)
+
+                protocol.close = close_noting_size
+            return protocol
+
+        def open(self, *args: Any, **kwargs: Any) -> None:
+            self.eio_open.set()
+
+        def on_message(self, message: str | bytes) -> None:
+            self.eio_messages.put_nowait(message)
+
+        def on_close(self) -> None:
+            self.eio_messages.put_nowait(None)
+
+    return Handler
+
+
+def translate_request(handler: tornado.web.RequestHandler) -> dict:
+    """The environ of a tornado request, with the peer's address and scheme (A-11..A-13)."""
+    request = handler.request
+    host = request.remote_ip
+    port = None
+    address = getattr(getattr(request.connection, 'context', None), 'address', None)
+    # With xheaders, remote_ip is the client a proxy named; the socket's port
+    # only belongs to the socket's own address.
+    if isinstance(address, tuple) and len(address) >= 2 and address[0] == host:
+        port = address[1]
+    body = getattr(handler, 'eio_body', None)
+    if body is None:
+        # A handler other than get_tornado_handler's: tornado read the body.
+        data = request.body or b''
+        body = _Body(len(data), data)
+    environ = build_environ(
+        'tornado',
+        request.method,
+        request.path,
+        request.query,
+        request.headers.get_all(),
+        body,
+        request.protocol,
+        (host, port),
+        request.version,
+    )
+    environ['tornado.handler'] = handler
+    return environ
+
+
+def make_response(
+    status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict
+) -> None:
+    """Write the response through the tornado handler; it is the refusal of a websocket too."""
+    handler = environ['tornado.handler']
+    code, _, reason = status.partition(' ')
+    try:
+        handler.set_status(int(code), reason or None)
+        seen = set()
+        for name, value in headers:
+            key = name.lower()
+            # set_header replaces tornado's defaults (Content-Type); a
+            # repeated name (Set-Cookie) is added.
+            if key in seen:
+                handler.add_header(name, value)
+            else:
+                handler.set_header(name, value)
+                seen.add(key)
+        handler.write(payload)
+        handler.finish()
+    except RuntimeError:
+        # The websocket was accepted already, or the request finished.
+        pass
+
+
+class WebSocket:
+    """A tornado websocket carrying one Engine.IO session.
+
+    Tornado closes a message over ``max_http_buffer_size`` with 1009;
+    ``wait()`` then raises ``ContentTooLongError`` for the session (H-43).
+    """
+
+    def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
+        self.handler = handler
+        self.server = server
+        self.environ: dict | None = None
+        self.tornado_handler: Any = None
+        self._accepted = False
+        self._closed_here = False
+
+    async def __call__(self, environ: dict) -> None:
+        """Accept the websocket and serve the session on it until it ends."""
+        self.environ = environ
+        handler = self.tornado_handler = environ['tornado.handler']
+        # WebSocketHandler.get accepts, awaits open() and then runs the frame
+        # loop until the connection ends: it needs its own task.
+        accept = asyncio.ensure_future(tornado.websocket.WebSocketHandler.get(handler))
+        opened = asyncio.ensure_future(handler.eio_open.wait())
+        await asyncio.wait({accept, opened}, return_when=asyncio.FIRST_COMPLETED)
+        opened.cancel()
+        # Refused by tornado (bad headers, version): the session still runs,
+        # sees a closed websocket and ends; tornado has answered the client.
+        self._accepted = handler.eio_open.is_set()
+        try:
+            await self.handler(self)
+        finally:
+            await self.close()
+            # The frame loop ends with the close handshake, or tornado's own
+            # 5 s timeout for it.
+            await accept
+
+    async def wait(self) -> str | bytes | None:
+        """The next message, or None once the websocket is closed.
+
+        Raises ``ContentTooLongError`` when tornado closed the connection
+        because the peer sent a message over the size limit.
+        """
+        if not self._accepted:
+            return None
+        messages = self.tornado_handler.eio_messages
+        message = await messages.get()
+        if message is None:
+            messages.put_nowait(None)  # every later wait() sees the end too
+            if self.tornado_handler.eio_too_big and not self._closed_here:
+                raise ContentTooLongError()
+        return message
+
+    async def send(self, message: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message; OSError once closed."""
+        binary = not isinstance(message, str)
+        try:
+            await self.tornado_handler.write_message(message, binary=binary)
+        except (tornado.websocket.WebSocketClosedError, tornado.iostream.StreamClosedError):
+            raise OSError('websocket is closed') from None
+
+    async def close(self, code: int | None = None) -> None:
+        """Close the websocket with ``code`` (default 1000); nothing once closed."""
+        handler = self.tornado_handler
+        if handler is None or handler.ws_connection is None:
+            return  # never accepted, or closed (by either side)
+        self._closed_here = True
+        handler.close(1000 if code is None else code)
+
+
+_async = {
+    'asyncio': True,
+    'translate_request': translate_request,
+    'make_response': make_response,
+    'websocket': WebSocket,
+}
