@@ -36,9 +36,12 @@ class _Body:
 
 
 def create_route(app: web.Application, engineio_server: Any, engineio_endpoint: str) -> None:
-    """Serve ``engineio_endpoint`` of ``app`` with the server (``AsyncServer.attach``)."""
-    for method in ('GET', 'POST', 'OPTIONS'):
-        app.router.add_route(method, engineio_endpoint, engineio_server.handle_request)
+    """Serve ``engineio_endpoint`` of ``app`` with the server (``AsyncServer.attach``).
+
+    Every method goes to the server, GET, POST and OPTIONS included, so the
+    others get the protocol's 400 rather than aiohttp's 405 (P-05).
+    """
+    app.router.add_route('*', engineio_endpoint, engineio_server.handle_request)
 
 
 def translate_request(request: web.BaseRequest) -> dict:
@@ -71,16 +74,20 @@ def make_response(
     status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict
 ) -> web.Response:
     """An aiohttp response; on a refused websocket request it is the refusal itself."""
-    return web.Response(body=payload, status=int(status.split(' ', 1)[0]), headers=headers)
+    code, _, reason = status.partition(' ')
+    return web.Response(body=payload, status=int(code), reason=reason or None, headers=headers)
 
 
 class WebSocket:
     """An aiohttp websocket carrying one Engine.IO session.
 
-    ``max_msg_size`` lets aiohttp itself refuse a message over the server's
-    ``max_http_buffer_size`` before buffering it; it closes with 1009 and
-    ``wait()`` raises ``ContentTooLongError`` for the session to close
-    (H-43).
+    A message over ``max_http_buffer_size`` but within twice that is read
+    whole and handed to the server, which closes with 1009 (H-43).  aiohttp
+    refuses a larger one from its frame header, unread, also with 1009, and
+    ``wait()`` raises ``ContentTooLongError`` for the session to close; the
+    client may then miss the close frame, as closing a socket with unread
+    data resets it.  Reading a message whole is what lets the client see
+    1009, hence the margin.
     """
 
     def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
@@ -93,9 +100,9 @@ class WebSocket:
         """Accept the websocket, serve the session on it, and return it to aiohttp."""
         self.environ = environ
         request = environ['aiohttp.request']
-        # aiohttp refuses a message of max_msg_size bytes or more; the limit
-        # is inclusive, so one byte more.
-        ws = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size + 1)
+        # aiohttp refuses a message of max_msg_size bytes or more: one byte
+        # more than the margin of twice the limit.
+        ws = web.WebSocketResponse(max_msg_size=2 * self.server.max_http_buffer_size + 1)
         try:
             await ws.prepare(request)
         except web.HTTPException as refusal:

@@ -25,6 +25,8 @@ from ._environ import build_environ
 #: Close code of a message over the size limit (H-43).
 _MESSAGE_TOO_BIG = 1009
 
+_METHODS = ['GET', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH']
+
 
 class _Body:
     """``wsgi.input`` over a sanic request: its stream when unread, else its body."""
@@ -67,13 +69,9 @@ def create_route(app: Any, engineio_server: Any, engineio_endpoint: str) -> None
     # handler marked as a websocket one.
     engineio_route.is_websocket = True  # type: ignore[attr-defined]
     name = 'engineio' + re.sub(r'\W', '_', engineio_endpoint)
-    app.add_route(
-        engineio_route,
-        engineio_endpoint,
-        methods=['GET', 'POST', 'OPTIONS'],
-        stream=True,
-        name=name,
-    )
+    # Every method goes to the server, so others than GET, POST and OPTIONS
+    # get the protocol's 400 rather than sanic's 405 (P-05).
+    app.add_route(engineio_route, engineio_endpoint, methods=_METHODS, stream=True, name=name)
     app.enable_websocket()
 
 
