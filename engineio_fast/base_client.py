@@ -467,15 +467,20 @@ class BaseClient:
 
     async def _read_loop(self, conn: _Connection) -> None:
         """Read until the connection ends; an unexpected end is a transport error (CL-05)."""
+        lost = False
         while self._is_live(conn):
             packets = await (self._read_polling() if conn.ws is None else self._read_ws(conn.ws))
             if packets is None:
+                lost = True
                 break
             for pkt in packets:
                 if not self._is_live(conn):
                     break
                 await self._receive_packet(conn, pkt)
         await self._queue_put(conn.queue, None)
+        if lost and conn.ws is not None:
+            # Nobody will answer a close handshake on a dead socket: don't wait for one.
+            await self._ws_abort(conn.ws)
         await self._join(conn.writer, None)
         if conn.ws is not None:
             await self._ws_close(conn.ws)

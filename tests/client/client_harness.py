@@ -34,6 +34,12 @@ NODE_DIR = Path(__file__).resolve().parent.parent / 'node'
 EIO_SERVER = NODE_DIR / 'eio_server.js'
 #: Bound on any single wait in these tests.
 TIMEOUT = 10.0
+#: Servers the interop tests talk to: Python async modes (``tests/echo_server.py``),
+#: and the Node.js reference (``tests/node/eio_server.js``).  Add AsyncServer modes
+#: ('asgi', 'aiohttp'...) here to run every client test against them too.
+SERVERS = ['threading', 'node']
+#: Client classes under test: ``Client`` and ``AsyncClient``.
+CLIENT_KINDS = ['sync', 'async']
 
 
 # -- servers -------------------------------------------------------------------------------------
@@ -217,7 +223,8 @@ class Recorder:
                     what or 'condition',
                     self.events[-20:],
                 )
-                self._changed.wait(remaining)
+                # Short waits: the predicate may watch state that does not notify us.
+                self._changed.wait(min(remaining, 0.05))
 
     def messages(self) -> list:
         return [event[1] for event in self.named('message')]

@@ -1,6 +1,6 @@
 """Fixtures for the client tests: real servers on loopback ports, both client classes.
 
-``SERVERS`` lists the servers every interop test runs against: the Python
+``client_harness.SERVERS`` lists the servers every interop test runs against: the Python
 echo server in each listed async mode (``tests/echo_server.py``) and the
 Node.js reference server (``tests/node/eio_server.js``).  Extending the list
 (``'asgi'``, ``'aiohttp'``...) runs the same tests on more servers.  Shared
@@ -13,13 +13,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 import pytest
-from client_harness import DRIVERS, SyncDriver, start_server
+from client_harness import CLIENT_KINDS, DRIVERS, SERVERS, SyncDriver, start_server
 from server_process import EchoServerProcess
-
-#: Servers the interop tests talk to: Python async modes, and the Node.js reference.
-SERVERS = ['threading', 'node']
-#: Client classes under test.
-CLIENT_KINDS = ['sync', 'async']
 
 #: Settings of the shared servers: quick pings (every test then also checks
 #: that pings are answered), and room for 1 MB messages, base64 included.
