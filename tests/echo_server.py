@@ -10,6 +10,11 @@ session, and ``"stats"`` answers with a JSON object of the server's counters.
 Every lifecycle event is also printed as a JSON line on stdout, so tests can
 assert disconnect reasons.
 
+Sync modes (threading, eventlet, gevent, gevent_uwsgi) run a ``Server``;
+async modes run an ``AsyncServer`` with coroutine handlers: ``asgi`` on
+uvicorn, ``hypercorn`` (the asgi mode on hypercorn), ``aiohttp``, ``tornado``
+and ``sanic``, each on the framework's own server.
+
 Two options are test hooks rather than Server arguments:
 
 - ``--forbid_header=X-Block`` installs an ``allow_request`` (F-01) that
@@ -94,9 +99,19 @@ elif MODE == 'gevent':
 
 import engineio_fast  # noqa: E402
 
+#: Async modes: the async_mode of the AsyncServer each one runs.
+ASYNC_MODES = {
+    'asgi': 'asgi',
+    'hypercorn': 'asgi',
+    'aiohttp': 'aiohttp',
+    'tornado': 'tornado',
+    'sanic': 'sanic',
+}
+IS_ASYNC = MODE in ASYNC_MODES
+
 
 def _options() -> dict:
-    options = {'async_mode': MODE}
+    options = {'async_mode': ASYNC_MODES.get(MODE, MODE)}
     for arg in ARGV[1:]:
         name, _, value = arg[2:].partition('=')
         options[name] = json.loads(value)
@@ -121,32 +136,81 @@ def allow_request(environ):
 
 if FORBID_HEADER:
     OPTIONS['allow_request'] = allow_request
-eio = engineio_fast.Server(**OPTIONS)
 
 
-@eio.on('connect')
-def on_connect(sid, environ):
-    report(event='connect', sid=sid, remote=environ.get('REMOTE_ADDR'))
-    if CONNECT_DELAY:
-        time.sleep(CONNECT_DELAY)
-    if environ.get('QUERY_STRING', '').find('refuse=1') >= 0:
-        return False
-    return None
-
-
-@eio.on('message')
-def on_message(sid, data):
-    if data == 'disconnect me':
-        eio.disconnect(sid)
-    elif data == 'stats':
-        eio.send(sid, {'clients': eio.clients_count})
-    else:
-        eio.send(sid, data)
-
-
-@eio.on('disconnect')
 def on_disconnect(sid, reason):
     report(event='disconnect', sid=sid, reason=reason)
+
+
+def connect_event(sid, environ):
+    """Report a connection; False when the query asks to refuse it."""
+    report(
+        event='connect',
+        sid=sid,
+        remote=environ.get('REMOTE_ADDR'),
+        scheme=environ.get('wsgi.url_scheme'),
+    )
+    return False if 'refuse=1' in environ.get('QUERY_STRING', '') else None
+
+
+if IS_ASYNC:
+    import asyncio
+
+    eio = engineio_fast.AsyncServer(**OPTIONS)
+
+    @eio.on('connect')
+    async def on_connect(sid, environ):
+        verdict = connect_event(sid, environ)
+        if CONNECT_DELAY:
+            await asyncio.sleep(CONNECT_DELAY)
+        return verdict
+
+    @eio.on('message')
+    async def on_message(sid, data):
+        if data == 'disconnect me':
+            await eio.disconnect(sid)
+        elif data == 'stats':
+            await eio.send(sid, {'clients': eio.clients_count})
+        else:
+            await eio.send(sid, data)
+
+else:
+    eio = engineio_fast.Server(**OPTIONS)
+
+    @eio.on('connect')
+    def on_connect(sid, environ):
+        verdict = connect_event(sid, environ)
+        if CONNECT_DELAY:
+            time.sleep(CONNECT_DELAY)
+        return verdict
+
+    @eio.on('message')
+    def on_message(sid, data):
+        if data == 'disconnect me':
+            eio.disconnect(sid)
+        elif data == 'stats':
+            eio.send(sid, {'clients': eio.clients_count})
+        else:
+            eio.send(sid, data)
+
+
+eio.on('disconnect', on_disconnect)
+
+
+def listening_socket():
+    """A socket bound to a free loopback port, its number printed for the tests."""
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def announce(sock) -> None:
+    print('PORT', sock.getsockname()[1], flush=True)
 
 
 def serve_threading(app):
@@ -175,8 +239,74 @@ def serve_gevent(app):
     server.serve_forever()
 
 
+def serve_asgi(_):
+    import uvicorn
+
+    sock = listening_socket()
+    config = uvicorn.Config(engineio_fast.ASGIApp(eio), log_level='warning', lifespan='off')
+    announce(sock)
+    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
+def serve_hypercorn(_):
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    sock = listening_socket()
+    config = Config()
+    config.bind = ['fd://%d' % sock.fileno()]
+    config.accesslog = None
+    config.errorlog = None
+    announce(sock)
+    asyncio.run(serve(engineio_fast.ASGIApp(eio), config))
+
+
+def serve_aiohttp(_):
+    from aiohttp import web
+
+    app = web.Application()
+    eio.attach(app)
+    sock = listening_socket()
+    announce(sock)
+    web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
+
+
+def serve_tornado(_):
+    import tornado.httpserver
+    import tornado.web
+
+    async def main():
+        app = tornado.web.Application([(r'/engine.io/', engineio_fast.get_tornado_handler(eio))])
+        server = tornado.httpserver.HTTPServer(app)
+        sock = listening_socket()
+        server.add_sockets([sock])
+        announce(sock)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_sanic(_):
+    from sanic import Sanic
+
+    app = Sanic('echo_server')
+    eio.attach(app)
+    sock = listening_socket()
+    announce(sock)
+    app.run(sock=sock, single_process=True, access_log=False, motd=False)
+
+
 application = eio.handle_request
 
 if __name__ == '__main__':
-    servers = {'threading': serve_threading, 'eventlet': serve_eventlet, 'gevent': serve_gevent}
+    servers = {
+        'threading': serve_threading,
+        'eventlet': serve_eventlet,
+        'gevent': serve_gevent,
+        'asgi': serve_asgi,
+        'hypercorn': serve_hypercorn,
+        'aiohttp': serve_aiohttp,
+        'tornado': serve_tornado,
+        'sanic': serve_sanic,
+    }
     servers[MODE](application)

@@ -1,6 +1,6 @@
 """Real-socket fixtures for the sync server tests: echo server processes and raw clients.
 
-``start_server(**options)`` (module scope, one run per mode in ``SYNC_MODES``)
+``start_server(**options)`` (module scope, one run per mode in ``SERVER_MODES``)
 starts ``tests/echo_server.py <mode> --option=<json> ...`` in a child process
 with ``sys.executable``, waits (bounded) for its ``PORT n`` line, and returns
 the :class:`~server_process.EchoServerProcess`: ``port``, ``url``, ``events``
@@ -22,8 +22,11 @@ import pytest
 from raw_clients import SUITE_OPTIONS
 from server_process import EchoServerProcess
 
-#: The sync async modes the server tests run in.
+#: The sync async modes the server tests run in (a ``Server``).
 SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
+#: The asyncio ones (an ``AsyncServer``): ``hypercorn`` is the asgi mode on hypercorn.
+ASYNC_MODES = ['asgi', 'hypercorn', 'aiohttp', 'tornado', 'sanic']
+SERVER_MODES = SYNC_MODES + ASYNC_MODES
 
 StartServer = Callable[..., EchoServerProcess]
 
@@ -31,14 +34,14 @@ StartServer = Callable[..., EchoServerProcess]
 # -- server processes --------------------------------------------------------------
 
 
-@pytest.fixture(scope='module', params=SYNC_MODES)
-def sync_mode(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(scope='module', params=SERVER_MODES)
+def server_mode(request: pytest.FixtureRequest) -> str:
     """The async mode of this module's servers."""
     return request.param
 
 
 @pytest.fixture(scope='module')
-def start_server(sync_mode: str):
+def start_server(server_mode: str):
     """Return ``start(**options) -> EchoServerProcess`` for this module's mode.
 
     Options are ``Server`` keyword arguments (or echo-server hooks such as
@@ -51,7 +54,7 @@ def start_server(sync_mode: str):
         key = json.dumps(options, sort_keys=True)
         if key not in started:
             try:
-                started[key] = EchoServerProcess(sync_mode, **options)
+                started[key] = EchoServerProcess(server_mode, **options)
             except RuntimeError as exc:
                 pytest.fail(str(exc), pytrace=False)
         process = started[key]

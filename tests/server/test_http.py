@@ -23,6 +23,7 @@ import zlib
 from urllib.parse import quote_plus
 
 import pytest
+from conftest import SERVER_MODES
 from raw_clients import (
     SEP,
     TIMEOUT,
@@ -49,8 +50,8 @@ HANDSHAKE = eio_path(EIO=4, transport='polling')
 #: its websocket layer enforces its own message size (websockets-max-size)
 #: and close handshake, so those cases test uWSGI rather than engineio_fast.
 #: The protocol suite, the reference client and the node clients run on it.
-@pytest.fixture(scope='module', params=['threading', 'eventlet', 'gevent'])
-def sync_mode(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(scope='module', params=[mode for mode in SERVER_MODES if mode != 'gevent_uwsgi'])
+def server_mode(request: pytest.FixtureRequest) -> str:
     """The async modes of this module's servers."""
     return request.param
 
