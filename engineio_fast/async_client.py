@@ -309,6 +309,10 @@ class AsyncClient(base_client.BaseClient):
         except Exception:  # already broken: nothing left to close cleanly
             pass
 
+    async def _ws_send_close(self, ws: Any) -> None:
+        """aiohttp runs the whole close handshake, even with a task in ``receive()``."""
+        await self._ws_close(ws)
+
     async def _ws_abort(self, ws: Any) -> None:
         """aiohttp's close also wakes a task waiting in ``receive()``."""
         await self._ws_close(ws)

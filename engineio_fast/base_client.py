@@ -240,6 +240,10 @@ class BaseClient:
         """Close the WebSocket from the side that reads it."""
         raise NotImplementedError
 
+    async def _ws_send_close(self, ws: Any) -> None:  # pragma: no cover
+        """Start the WebSocket close handshake while another task may be reading."""
+        raise NotImplementedError
+
     async def _ws_abort(self, ws: Any) -> None:  # pragma: no cover
         """Make a pending ``_ws_recv`` on ``ws`` return now."""
         raise NotImplementedError
@@ -655,6 +659,9 @@ class BaseClient:
         # (python-engineio closed the WebSocket first and lost it).
         await self._join(conn.writer, self.request_timeout)
         if conn.ws is not None and not in_reader:
+            # Servers need not close on our 1 (Node.js ignores it on a WebSocket):
+            # start the close handshake; the read loop sees it end.
+            await self._ws_send_close(conn.ws)
             if abort or not await self._join(conn.reader, self.request_timeout):
                 await self._ws_abort(conn.ws)
         if not abort and not in_reader:

@@ -298,7 +298,17 @@ class Client(base_client.BaseClient):
         try:
             ws.close(timeout=min(1, self.request_timeout))
         except Exception:  # already broken: nothing left to close cleanly
-            ws.shutdown()
+            pass
+        # close() skips the socket once a close frame went out (send_close()
+        # marks the WebSocket disconnected), so release it explicitly.
+        ws.shutdown()
+
+    async def _ws_send_close(self, ws: Any) -> None:
+        """Send a close frame; the reader thread receives the server's answer."""
+        try:
+            ws.send_close()
+        except Exception:  # already broken: the reader is ending anyway
+            pass
 
     async def _ws_abort(self, ws: Any) -> None:
         """Shut the socket down so the thread blocked in ``recv()`` wakes up."""
