@@ -5,8 +5,8 @@ written once here, as coroutines over a few I/O primitives (``_http``,
 ``_ws_open``, ``_ws_recv``, ``_ws_send``, ``_ws_close``, ``_queue_get``,
 ``_join``...).  ``AsyncClient`` implements the primitives with aiohttp and
 awaits the flows; ``Client`` implements them with blocking calls (requests,
-websocket-client, threads), so a flow never suspends and ``_run_sync`` runs
-it to the end in one step.
+websocket-client, threads), so a flow never suspends and ``_coro.run_sync``
+runs it to the end in one step (as ``Server`` does with the server flows).
 
 Each ``connect()`` creates a ``_Connection``: its queue, WebSocket and loop
 tasks.  Loops only act while their connection is the current one, so the
@@ -25,7 +25,7 @@ import logging
 import signal
 import threading
 import time
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable
 
 from . import packet
 from ._constants import CLOSE, MESSAGE, NOOP, PACKET_NAMES, PING
@@ -51,16 +51,6 @@ def signal_handler(sig: int, frame: Any) -> Any:
     if callable(original_signal_handler):
         return original_signal_handler(sig, frame)
     return signal.default_int_handler(sig, frame)
-
-
-def _run_sync(flow: Coroutine) -> Any:
-    """Run a flow whose primitives all block (it never suspends); return its result."""
-    try:
-        flow.send(None)
-    except StopIteration as done:
-        return done.value
-    flow.close()
-    raise RuntimeError('a blocking client flow tried to suspend')
 
 
 class _Connection:

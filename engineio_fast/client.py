@@ -2,7 +2,7 @@
 
 The connect, read, write and disconnect flows live in ``base_client``; this
 module supplies their blocking primitives and runs each flow with
-``_run_sync``.  The read and write loops are daemon threads.
+``run_sync``.  The read and write loops are daemon threads.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from . import base_client, packet
+from ._coro import run_sync
 from ._protocol.client import HttpResult
-from .base_client import _EMPTY, _run_sync
+from .base_client import _EMPTY
 
 _OPTIONAL_MODULES = ('requests', 'websocket')
 
@@ -92,7 +93,7 @@ class Client(base_client.BaseClient):
             eio = engineio_fast.Client()
             eio.connect('http://localhost:5000')
         """
-        return _run_sync(self._connect(url, headers, transports, engineio_path))
+        return run_sync(self._connect(url, headers, transports, engineio_path))
 
     def wait(self):
         """Wait until the connection with the server ends."""
@@ -106,7 +107,7 @@ class Client(base_client.BaseClient):
         :param data: ``str``, ``bytes``, ``list`` or ``dict``; lists and dicts
                      are sent as JSON.
         """
-        _run_sync(self._send_packet(packet.Packet(packet.MESSAGE, data=data)))
+        run_sync(self._send_packet(packet.Packet(packet.MESSAGE, data=data)))
 
     def disconnect(self, abort=False, reason=None):
         """Disconnect from the server.
@@ -116,7 +117,7 @@ class Client(base_client.BaseClient):
         :param reason: The reason given to the ``disconnect`` handler; the
                        default is ``Client.reason.CLIENT_DISCONNECT``.
         """
-        _run_sync(self._disconnect(abort, reason))
+        run_sync(self._disconnect(abort, reason))
 
     def start_background_task(self, target, *args, **kwargs):
         """Start a background task in a daemon thread.
@@ -338,7 +339,7 @@ class Client(base_client.BaseClient):
 
     def _spawn(self, flow: Callable, *args: Any) -> Any:
         """Run a shared flow to the end in a daemon thread."""
-        return self.start_background_task(_run_sync, flow(*args))
+        return self.start_background_task(run_sync, flow(*args))
 
     async def _invoke(self, handler: Callable, args: tuple) -> Any:
         """Call a handler in the calling thread."""
