@@ -157,3 +157,12 @@ def test_reconnect_same_instance(driver, server, connect_mode):
     driver.send('again')
     assert driver.recorder.wait_messages(1) == ['again']
     assert len(driver.recorder.named('connect')) == 2
+
+
+def test_unencodable_text_is_dropped_not_fatal(driver, server, connect_mode):
+    """K-14: a lone surrogate is dropped by the writer; later messages still flow."""
+    connect(driver, server, connect_mode)
+    driver.send('\ud800')
+    driver.send('after')
+    assert driver.wait_messages(1) == ['after']
+    assert driver.state == 'connected'

@@ -351,3 +351,21 @@ def test_disconnect_when_not_connected_is_a_no_op(driver):
     driver.disconnect()
     assert driver.state == 'disconnected'
     assert driver.recorder.events == []
+
+
+def test_failed_upgrade_keeps_polling(driver, scripted):
+    """CL-02: an advertised upgrade whose WebSocket is refused leaves the session on polling."""
+    script = PollingScript(open_payload(upgrades=['websocket']), [b'4after upgrade attempt'])
+
+    def with_refused_websocket(request):
+        if request.headers.get('Upgrade', '').lower() == 'websocket':
+            return (400, b'"Invalid websocket upgrade"')
+        return script(request)
+
+    server = scripted(with_refused_websocket)
+    driver.connect(server.url)
+    assert driver.transport() == 'polling'
+    assert driver.wait_messages(1) == ['after upgrade attempt']
+    driver.disconnect()
+    assert [r.headers.get('Upgrade') for r in server.requests].count('websocket') == 1
+    assert [r.body for r in server.requests if r.method == 'POST'] == [b'1']
