@@ -137,7 +137,8 @@ class BaseClient:
             packet.Packet.json = json
         self.logger = self._make_logger(logger)
         self._conn: _Connection | None = None
-        self._close_lock = threading.Lock()
+        # Re-entrant: the SIGINT handler may disconnect while the main thread holds it.
+        self._close_lock = threading.RLock()
         self._handler_takes_reason: dict[Any, bool] = {}
 
     @staticmethod

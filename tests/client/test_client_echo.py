@@ -166,3 +166,21 @@ def test_unencodable_text_is_dropped_not_fatal(driver, server, connect_mode):
     driver.send('after')
     assert driver.wait_messages(1) == ['after']
     assert driver.state == 'connected'
+
+
+def test_disconnect_abort(driver, server, connect_mode):
+    """CL-05: disconnect(abort=True) returns disconnected at once; the server still gets told."""
+    connect(driver, server, connect_mode)
+    sid = driver.client.sid
+    driver.disconnect(abort=True)
+    assert driver.state == 'disconnected'
+    assert driver.recorder.named('disconnect') == [
+        ('disconnect', 'client disconnect', 'disconnecting')
+    ]
+    event = server.wait_for_event(event='disconnect', sid=sid)
+    assert event['reason'] == client_close_reason(server)
+    driver.wait()
+    # The background loops of the aborted connection end on their own.
+    connect(driver, server, connect_mode)
+    driver.send('next')
+    assert driver.wait_messages(1) == ['next']
