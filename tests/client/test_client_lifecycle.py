@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,8 +16,6 @@ from client_harness import TIMEOUT, ScriptedServer, open_payload
 
 import engineio_fast
 from engineio_fast import base_client
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture
@@ -122,7 +119,6 @@ def test_sigint_disconnects_then_chains(server, kind):
         capture_output=True,
         text=True,
         timeout=TIMEOUT * 2,
-        cwd=ROOT,
     )
     lines = proc.stdout.splitlines()
     assert 'not interrupted' not in lines, proc.stderr
@@ -400,7 +396,5 @@ def test_importing_engineio_fast_loads_no_client_library():
         'import engineio_fast.client as c; '
         'print(c.websocket.__name__, c.requests.__name__)'
     )
-    proc = subprocess.run(
-        [sys.executable, '-c', code], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.splitlines() == ['[]', 'websocket requests'], proc.stderr
