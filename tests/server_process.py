@@ -17,6 +17,12 @@ from typing import Any
 
 ECHO_SERVER = Path(__file__).resolve().parent / 'echo_server.py'
 
+#: The sync async modes (a ``Server``).
+SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
+#: The asyncio ones (an ``AsyncServer``): ``hypercorn`` is the asgi mode on hypercorn.
+ASYNC_MODES = ['asgi', 'hypercorn', 'aiohttp', 'tornado', 'sanic']
+SERVER_MODES = SYNC_MODES + ASYNC_MODES
+
 
 class EchoServerProcess:
     """An echo server child process: ``url``, ``port`` and its event lines."""

@@ -9,9 +9,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from server_process import EchoServerProcess
+from server_process import SERVER_MODES, EchoServerProcess
 
-SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
 TRANSPORTS = {
     'polling': {'transports': ['polling']},
     'websocket': {'transports': ['websocket']},
@@ -19,7 +18,7 @@ TRANSPORTS = {
 }
 
 
-@pytest.fixture(scope='module', params=SYNC_MODES)
+@pytest.fixture(scope='module', params=SERVER_MODES)
 def server(request):
     process = EchoServerProcess(request.param, ping_interval=0.3, ping_timeout=0.2)
     yield process

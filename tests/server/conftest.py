@@ -20,13 +20,7 @@ from typing import Any, Callable
 
 import pytest
 from raw_clients import SUITE_OPTIONS
-from server_process import EchoServerProcess
-
-#: The sync async modes the server tests run in (a ``Server``).
-SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
-#: The asyncio ones (an ``AsyncServer``): ``hypercorn`` is the asgi mode on hypercorn.
-ASYNC_MODES = ['asgi', 'hypercorn', 'aiohttp', 'tornado', 'sanic']
-SERVER_MODES = SYNC_MODES + ASYNC_MODES
+from server_process import SERVER_MODES, EchoServerProcess
 
 StartServer = Callable[..., EchoServerProcess]
 

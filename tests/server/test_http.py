@@ -23,7 +23,6 @@ import zlib
 from urllib.parse import quote_plus
 
 import pytest
-from conftest import SERVER_MODES
 from raw_clients import (
     SEP,
     TIMEOUT,
@@ -38,6 +37,7 @@ from raw_clients import (
     wait_for_stderr,
     websocket_handshake,
 )
+from server_process import SERVER_MODES
 
 BASE = {'ping_interval': 5, 'ping_timeout': 5, 'async_handlers': False, 'logger': True}
 
