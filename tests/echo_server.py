@@ -279,6 +279,7 @@ def serve_tornado(_):
         app = tornado.web.Application([(r'/engine.io/', engineio_fast.get_tornado_handler(eio))])
         server = tornado.httpserver.HTTPServer(app)
         sock = listening_socket()
+        sock.setblocking(False)  # tornado's accept loop expects bind_sockets' non-blocking sockets
         server.add_sockets([sock])
         announce(sock)
         await asyncio.Event().wait()
