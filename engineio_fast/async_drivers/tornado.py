@@ -6,13 +6,14 @@ A websocket request is validated by the server before tornado sees the
 upgrade, so a refusal is a plain HTTP answer; once accepted, tornado runs
 its frame loop in a task while the session runs in the request's task.
 
-Request bodies are streamed (``stream_request_body``) into a buffer that
-keeps at most ``max_http_buffer_size + 1`` bytes: a POST declaring a larger
-``Content-Length`` is answered from its headers, a chunked body as soon as
-it goes past the limit, and tornado then closes the connection instead of
-reading the rest.  Tornado's own body limit (``max_body_size``, a bare 400
-that would bypass the session) is lifted for this handler's POSTs because
-the handler enforces the server's limit itself (H-41).
+A POST is handed to the server as soon as its headers arrive
+(``stream_request_body``) and the server reads the body as tornado streams
+it in, so it sees a POST in progress (P-24) and answers a ``Content-Length``
+over ``max_http_buffer_size`` unread, or a chunked body once it goes past the
+limit (H-41); tornado then closes the connection rather than read the rest.
+Of a body, at most ``max_http_buffer_size + 1`` bytes are kept.  Tornado's
+own body limit (``max_body_size``, a bare 400 that would bypass the
+session) is lifted for these POSTs, whose size the server bounds itself.
 """
 
 from __future__ import annotations
@@ -36,30 +37,67 @@ _TORNADO_MAX_BODY = 1 << 62
 
 
 class _Body:
-    """A POST body as tornado streams it in, keeping at most ``limit + 1`` bytes."""
+    """A POST body as tornado streams it in, of which the server reads ``limit + 1`` bytes at most.
 
-    def __init__(self, limit: int, data: bytes = b''):
-        self.keep = limit + 1
-        self._buffer = bytearray(data[: self.keep])
+    Bytes past those are dropped: the server has refused the body by then.
+    """
+
+    def __init__(self, limit: int):
+        self._room = limit + 1
+        self._buffer = bytearray()
+        self._ended = False
+        self._error: Exception | None = None
+        self._arrived = asyncio.Event()
+
+    @classmethod
+    def complete(cls, data: bytes) -> _Body:
+        """A body already read whole."""
+        body = cls(len(data))
+        body.feed(data)
+        body.end()
+        return body
 
     def feed(self, chunk: bytes) -> None:
-        """Keep the part of ``chunk`` that fits."""
-        room = self.keep - len(self._buffer)
-        if room > 0:
-            self._buffer += chunk[:room]
+        """Add a chunk, or the part of it the server may still read."""
+        if self._room > 0:
+            part = chunk[: self._room]
+            self._room -= len(part)
+            self._buffer += part
+            self._arrived.set()
 
-    @property
-    def over_limit(self) -> bool:
-        """True once more than ``limit`` bytes came in."""
-        return len(self._buffer) >= self.keep
+    def end(self, error: Exception | None = None) -> None:
+        """The body is complete, or (``error``) cut short by the client."""
+        if not self._ended:
+            self._ended = True
+            self._error = error
+            self._arrived.set()
 
     async def read(self, n: int = -1) -> bytes:
-        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` at the end."""
-        if n is None or n < 0:
+        """At most ``n`` bytes (all when ``n < 0``); ``b''`` only at the end.
+
+        Raises ``ConnectionResetError`` when the client left before sending
+        the whole body, rather than hand over a truncated one.
+        """
+        whole = n is None or n < 0
+        while not self._ended and (whole or not self._buffer):
+            self._arrived.clear()
+            await self._arrived.wait()
+        if self._error is not None:
+            raise self._error
+        if whole:
             n = len(self._buffer)
         data = bytes(self._buffer[:n])
         del self._buffer[:n]
         return data
+
+
+def _log_failure(task: asyncio.Future, logger: Any) -> None:
+    """Done callback of a POST's task: a client leaving mid-body is no error to log."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None and not isinstance(error, ConnectionError):
+        logger.error('Engine.IO request failed', exc_info=error)
 
 
 def get_tornado_handler(engineio_server: Any) -> type:
@@ -77,50 +115,41 @@ def get_tornado_handler(engineio_server: Any) -> type:
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.eio_body: _Body | None = None
-            self.eio_answered = False
+            self.eio_post: asyncio.Future | None = None
             self.eio_messages: asyncio.Queue = asyncio.Queue()
             self.eio_open = asyncio.Event()
             self.eio_too_big = False
 
-        async def _eio_answer(self) -> None:
-            """Hand the request to the server, once."""
-            if not self.eio_answered:
-                self.eio_answered = True
-                await engineio_server.handle_request(self)
-
         async def prepare(self) -> None:
             if self.request.method != 'POST':
                 return
-            limit = engineio_server.max_http_buffer_size
-            self.eio_body = _Body(limit)
             connection = self.request.connection
             if hasattr(connection, 'set_max_body_size'):
                 connection.set_max_body_size(_TORNADO_MAX_BODY)
-            length = self.request.headers.get('Content-Length', '')
-            if length.isdigit() and int(length) > limit:
-                # Refused from the header, unread (H-41): the server answers
-                # now and tornado closes instead of reading on.  A malformed
-                # length is left to tornado, which refuses it.
-                await self._eio_answer()
+            self.eio_body = _Body(engineio_server.max_http_buffer_size)
+            # The server takes the request now and reads the body as it
+            # comes; post() only waits for its answer.
+            self.eio_post = asyncio.ensure_future(engineio_server.handle_request(self))
+            self.eio_post.add_done_callback(lambda task: _log_failure(task, engineio_server.logger))
 
-        async def data_received(self, chunk: bytes) -> None:
-            body = self.eio_body
-            if body is None or self.eio_answered:
-                return  # a GET's body, or the rest of a refused one
-            body.feed(chunk)
-            if body.over_limit:
-                # limit + 1 bytes are buffered: the server reads them and
-                # refuses the body (H-41) without waiting for the rest.
-                await self._eio_answer()
+        def data_received(self, chunk: bytes) -> None:
+            if self.eio_body is not None:
+                self.eio_body.feed(chunk)  # another method's body is dropped
+
+        def on_connection_close(self) -> None:
+            if self.eio_body is not None:
+                self.eio_body.end(ConnectionResetError('the client left during the body'))
+            super().on_connection_close()
 
         async def get(self, *args: Any, **kwargs: Any) -> None:
-            await self._eio_answer()
+            await engineio_server.handle_request(self)
 
         async def post(self, *args: Any, **kwargs: Any) -> None:
-            await self._eio_answer()
+            self.eio_body.end()
+            await asyncio.wait({self.eio_post})
 
         async def options(self, *args: Any, **kwargs: Any) -> None:
-            await self._eio_answer()
+            await engineio_server.handle_request(self)
 
         # The other methods get the protocol's 400 rather than tornado's 405
         # (P-05).
@@ -199,9 +228,9 @@ def translate_request(handler: tornado.web.RequestHandler) -> dict:
         port = address[1]
     body = getattr(handler, 'eio_body', None)
     if body is None:
-        # A handler other than get_tornado_handler's: tornado read the body.
-        data = request.body or b''
-        body = _Body(len(data), data)
+        # Not a POST, or a handler other than get_tornado_handler's, whose
+        # body tornado read.
+        body = _Body.complete(request.body or b'')
     environ = build_environ(
         'tornado',
         request.method,
