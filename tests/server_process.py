@@ -17,10 +17,19 @@ from typing import Any
 
 ECHO_SERVER = Path(__file__).resolve().parent / 'echo_server.py'
 
+#: ``ENGINEIO_FAST_TEST_MODES="threading asgi"`` runs the server tests in those modes only
+#: (tests/run.sh does so for its second run on the pure codec, which no mode changes).
+_ONLY_MODES = os.environ.get('ENGINEIO_FAST_TEST_MODES', '').split()
+
+
+def _selected(modes: list[str]) -> list[str]:
+    return [mode for mode in modes if not _ONLY_MODES or mode in _ONLY_MODES]
+
+
 #: The sync async modes (a ``Server``).
-SYNC_MODES = ['threading', 'eventlet', 'gevent', 'gevent_uwsgi']
+SYNC_MODES = _selected(['threading', 'eventlet', 'gevent', 'gevent_uwsgi'])
 #: The asyncio ones (an ``AsyncServer``): ``hypercorn`` is the asgi mode on hypercorn.
-ASYNC_MODES = ['asgi', 'hypercorn', 'aiohttp', 'tornado', 'sanic']
+ASYNC_MODES = _selected(['asgi', 'hypercorn', 'aiohttp', 'tornado', 'sanic'])
 SERVER_MODES = SYNC_MODES + ASYNC_MODES
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from server_process import EchoServerProcess
+from server_process import SERVER_MODES, EchoServerProcess
 
 import engineio_fast
 
@@ -35,9 +35,8 @@ EIO_SERVER = NODE_DIR / 'eio_server.js'
 #: Bound on any single wait in these tests.
 TIMEOUT = 10.0
 #: Servers the interop tests talk to: Python async modes (``tests/echo_server.py``),
-#: and the Node.js reference (``tests/node/eio_server.js``).  Add AsyncServer modes
-#: ('asgi', 'aiohttp'...) here to run every client test against them too.
-SERVERS = ['threading', 'node']
+#: and the Node.js reference (``tests/node/eio_server.js``).
+SERVERS = [mode for mode in ('threading', 'asgi', 'aiohttp') if mode in SERVER_MODES] + ['node']
 #: Client classes under test: ``Client`` and ``AsyncClient``.
 CLIENT_KINDS = ['sync', 'async']
 

@@ -98,15 +98,19 @@ def http_request(
     body: bytes | str | Iterable[bytes] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = TIMEOUT,
+    source_address: tuple[str, int] | None = None,
 ) -> Response:
     """Send one request on a new connection and read the whole response.
 
     A str body is sent as UTF-8; an iterable of bytes is sent chunked
-    (``Transfer-Encoding: chunked``, no ``Content-Length``).
+    (``Transfer-Encoding: chunked``, no ``Content-Length``).  ``source_address``
+    binds the client end (any 127.x.y.z address works on loopback).
     """
     if isinstance(body, str):
         body = body.encode('utf-8')
-    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    conn = http.client.HTTPConnection(
+        '127.0.0.1', port, timeout=timeout, source_address=source_address
+    )
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()

@@ -246,6 +246,22 @@ def test_introspection_counts_clients_and_reports_the_peer(start_server):
     assert process.wait_for_event(event='connect', sid=second.sid)['remote'] == '127.0.0.1'
 
 
+def test_environ_has_the_real_peer_and_scheme(server):
+    """A-12, A-13, B-13, B-14: REMOTE_ADDR is the peer (not a hard-coded 127.0.0.1) and the
+    scheme is the transport's, overridden by the first X-Forwarded-Proto value."""
+    response = http_request(server.port, 'GET', HANDSHAKE, source_address=('127.0.0.2', 0))
+    sid = json.loads(response.body[1:])['sid']
+    event = server.wait_for_event(event='connect', sid=sid)
+    assert (event['remote'], event['scheme']) == ('127.0.0.2', 'http')
+    response = http_request(
+        server.port, 'GET', HANDSHAKE, headers={'X-Forwarded-Proto': 'https, http'}
+    )
+    sid = json.loads(response.body[1:])['sid']
+    # On WSGI the scheme is the WSGI server's own (proxies are ProxyFix's business).
+    expected = 'https' if server.mode in ASYNC_MODES else 'http'
+    assert server.wait_for_event(event='connect', sid=sid)['scheme'] == expected
+
+
 # -- sessions ----------------------------------------------------------------------
 
 
