@@ -118,6 +118,15 @@ def _cancelled() -> bool:
     return bool(cancelling and cancelling())
 
 
+def _abandon(sock: Any) -> None:
+    """Timer callback: drop a connection whose peer never answered our close frame."""
+    if sock.ws_proto.state is not State.CLOSED:
+        sock.fail_connection(1006)  # sanic then closes the transport
+        recv_cancel = getattr(sock, 'recv_cancel', None)
+        if recv_cancel is not None and not recv_cancel.done():
+            recv_cancel.cancel()  # wakes a waiting recv(), as sanic does on EOF
+
+
 class WebSocket:
     """A sanic websocket carrying one Engine.IO session.
 
@@ -219,7 +228,10 @@ class WebSocket:
         try:
             await sock.close(1000 if code is None else code)
         except (OSError, ConnectionClosed, SanicException):
-            pass  # the peer went away meanwhile
+            return  # the peer went away meanwhile
+        # sanic waits for the peer's closing frame with no deadline: a silent
+        # peer would hold the request and the session's reader for good.
+        asyncio.get_running_loop().call_later(sock.close_timeout or 10, _abandon, sock)
 
 
 _async = {
