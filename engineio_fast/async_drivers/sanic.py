@@ -25,6 +25,8 @@ from ._environ import build_environ
 #: Close code of a message over the size limit (H-43).
 _MESSAGE_TOO_BIG = 1009
 
+_TEXT = [('Content-Type', 'text/plain; charset=utf-8')]
+
 _METHODS = ['GET', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH']
 
 
@@ -96,7 +98,8 @@ def make_response(
     status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict
 ) -> HTTPResponse:
     """A sanic response; on a refused websocket request it is the refusal itself."""
-    content_type = None
+    # sanic writes the content_type argument as the header, even None.
+    content_type = 'application/octet-stream'
     others = []
     for name, value in headers:
         if name.lower() == 'content-type':
@@ -150,14 +153,16 @@ class WebSocket:
         protocol = request.transport.get_protocol()
         refusal = None
         if not hasattr(protocol, 'websocket_handshake'):
-            refusal = make_response('400 BAD REQUEST', [], b'Websockets are not enabled', environ)
+            refusal = make_response(
+                '400 BAD REQUEST', _TEXT, b'Websockets are not enabled on this app', environ
+            )
         else:
             # Per connection: the protocol object serves this socket only.
             protocol.websocket_max_size = self.server.max_http_buffer_size
             try:
                 self._sock = await protocol.websocket_handshake(request)
             except SanicException as exc:
-                refusal = make_response('%d' % exc.status_code, [], str(exc).encode(), environ)
+                refusal = make_response('%d' % exc.status_code, _TEXT, str(exc).encode(), environ)
         # On a refusal the session still runs, sees a closed websocket and
         # ends; the client gets the refusal.
         session = asyncio.ensure_future(self._serve())

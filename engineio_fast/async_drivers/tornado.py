@@ -336,7 +336,7 @@ class WebSocket:
     async def close(self, code: int | None = None) -> None:
         """Close the websocket with ``code`` (default 1000); nothing once closed."""
         handler = self.tornado_handler
-        if handler is None or handler.ws_connection is None:
+        if not self._accepted or handler.ws_connection is None:
             return  # never accepted, or closed (by either side)
         self._closed_here = True
         handler.close(1000 if code is None else code)
