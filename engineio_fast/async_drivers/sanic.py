@@ -133,10 +133,14 @@ def _abandon(sock: Any) -> None:
 class WebSocket:
     """A sanic websocket carrying one Engine.IO session.
 
-    The connection's ``websocket_max_size`` is set to the server's
-    ``max_http_buffer_size``, so the websockets library refuses a larger
-    message with 1009; ``wait()`` then raises ``ContentTooLongError`` for the
-    session (H-43).
+    The connection's ``websocket_max_size`` is twice the server's
+    ``max_http_buffer_size``: a message over the limit but within that is
+    read whole and the server closes with 1009 (H-43).  The websockets
+    library refuses a larger one from its header, also with 1009, and
+    ``wait()`` raises ``ContentTooLongError`` for the session; the client
+    may then miss the close frame in the reset of a socket closed with data
+    pending.  Reading a message whole is what lets the client see 1009,
+    hence the margin.
     """
 
     def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
@@ -158,7 +162,7 @@ class WebSocket:
             )
         else:
             # Per connection: the protocol object serves this socket only.
-            protocol.websocket_max_size = self.server.max_http_buffer_size
+            protocol.websocket_max_size = 2 * self.server.max_http_buffer_size
             try:
                 self._sock = await protocol.websocket_handshake(request)
             except SanicException as exc:

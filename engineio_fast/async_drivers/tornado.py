@@ -1,7 +1,7 @@
 """The ``tornado`` async mode: one tornado handler for polling and websockets (A-11..A-14).
 
 How it works: ``get_tornado_handler(server)`` returns a ``WebSocketHandler``
-subclass whose ``get``/``post``/``options`` all call ``server.handle_request``.
+subclass whose request methods all call ``server.handle_request``.
 A websocket request is validated by the server before tornado sees the
 upgrade, so a refusal is a plain HTTP answer; once accepted, tornado runs
 its frame loop in a task while the session runs in the request's task.
@@ -31,8 +31,8 @@ from ._environ import build_environ
 #: Close code of a message over the size limit (H-43).
 _MESSAGE_TOO_BIG = 1009
 
-#: Tornado's body limit for this handler's POSTs, which bound their bodies
-#: themselves; tornado still refuses anything larger with a bare 400.
+#: Tornado's body limit for this handler's POSTs: none in effect, as the
+#: server bounds what it reads and the rest is dropped.
 _TORNADO_MAX_BODY = 1 << 62
 
 
@@ -104,8 +104,9 @@ def get_tornado_handler(engineio_server: Any) -> type:
     """A tornado ``RequestHandler`` class serving ``engineio_server`` (A-14).
 
     Route it on the Engine.IO path, e.g.
-    ``(r'/engine.io/', get_tornado_handler(eio))``; it answers GET, POST and
-    OPTIONS and accepts websockets.
+    ``(r'/engine.io/', get_tornado_handler(eio))``; it serves polling
+    requests (the protocol's 400 for methods it does not use) and accepts
+    websockets.
     """
 
     @tornado.web.stream_request_body
@@ -327,6 +328,8 @@ class WebSocket:
 
     async def send(self, message: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message; OSError once closed."""
+        if not self._accepted:
+            raise OSError('websocket is closed')
         binary = not isinstance(message, str)
         try:
             await self.tornado_handler.write_message(message, binary=binary)
