@@ -20,7 +20,6 @@ tail of an old connection cannot disturb the next (CL-10).  States (CL-04)::
 
 from __future__ import annotations
 
-import inspect
 import logging
 import signal
 import threading
@@ -29,6 +28,7 @@ from typing import Any, Callable
 
 from . import packet
 from ._constants import CLOSE, MESSAGE, NOOP, PACKET_NAMES, PING
+from ._events import EventHandlers
 from ._protocol import client as protocol
 from .exceptions import ConnectionError
 from .payload import Payload
@@ -71,10 +71,11 @@ class _Connection:
         self.closing = False
 
 
-class BaseClient:
+class BaseClient(EventHandlers):
     """Options, event handlers and the transport-independent half of a client."""
 
     event_names = ['connect', 'disconnect', 'message']
+    _disconnect_args = ('reason',)
 
     class reason:
         """Disconnection reasons passed to the ``disconnect`` handler."""
@@ -154,36 +155,6 @@ class BaseClient:
     def is_asyncio_based(self):
         """Whether this client runs on asyncio."""
         return False
-
-    def on(self, event, handler=None):
-        """Register an event handler.
-
-        :param event: The event name: ``'connect'``, ``'message'`` or
-                      ``'disconnect'``.
-        :param handler: The function to invoke for the event. Without it,
-                        the method returns a decorator.
-
-        Example usage::
-
-            @eio.on('connect')
-            def connect_handler():
-                print('connected')
-
-            def message_handler(msg):
-                print('Received message: ', msg)
-
-            eio.on('message', message_handler)
-        """
-        if event not in self.event_names:
-            raise ValueError('Invalid event')
-
-        def set_handler(handler):
-            self.handlers[event] = handler
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
 
     def transport(self):
         """Return the name of the transport in use: ``'polling'`` or ``'websocket'``."""
@@ -290,20 +261,6 @@ class BaseClient:
             if event == 'connect':
                 raise
             return None
-
-    def _takes_reason(self, handler: Callable) -> bool:
-        """Whether a disconnect handler accepts ``(reason)`` or is the legacy ``()`` form."""
-        known = self._handler_takes_reason.get(handler)
-        if known is None:
-            try:
-                inspect.signature(handler).bind('reason')
-                known = True
-            except TypeError:
-                known = False
-            except ValueError:  # no signature (builtins): assume the modern form
-                known = True
-            self._handler_takes_reason[handler] = known
-        return known
 
     def _log_packet(self, action: str, pkt: packet.Packet) -> None:
         """Log one packet at INFO, without binary contents."""

@@ -12,7 +12,7 @@ import importlib
 import inspect
 import logging
 import secrets
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from . import _codec, packet, payload
 from ._constants import (
@@ -23,6 +23,7 @@ from ._constants import (
     OPEN,
 )
 from ._coro import settle
+from ._events import EventHandlers
 from ._protocol import http
 from .exceptions import (
     ContentTooLongError,
@@ -35,7 +36,7 @@ from .exceptions import (
 default_logger = logging.getLogger('engineio.server')
 
 
-class BaseServer:
+class BaseServer(EventHandlers):
     """Configuration and the transport-independent half of an Engine.IO server."""
 
     compression_methods = list(COMPRESSION_METHODS)
@@ -49,6 +50,7 @@ class BaseServer:
         'packet',
         'packet_create',
     ]
+    _disconnect_args = ('sid', 'reason')
     valid_transports = ['polling', 'websocket']
     _default_monitor_clients = True
     sequence_number = 0
@@ -176,33 +178,6 @@ class BaseServer:
 
     # -- public API shared by both servers ----------------------------------------
 
-    def on(self, event: str, handler: Callable | None = None):
-        """Register an event handler.
-
-        :param event: ``'connect'``, ``'message'``, ``'disconnect'``, or an
-                      observer: ``'connection_error'`` ``(environ, code,
-                      message)``, ``'upgrade'`` ``(sid)``, ``'heartbeat'``
-                      ``(sid)``, ``'packet'`` / ``'packet_create'`` ``(sid,
-                      packet)`` for each packet received / queued.
-        :param handler: the function to call; when omitted, the method acts as
-                        a decorator.
-
-        ``connect(sid, environ)`` may return ``False`` (or a JSON-able value
-        sent as the error body) to refuse the connection; ``message(sid,
-        data)`` gets each message; ``disconnect(sid, reason)`` runs once per
-        accepted session (a handler taking only ``sid`` still works).
-        """
-        if event not in self.event_names:
-            raise ValueError('Invalid event')
-
-        def set_handler(handler):
-            self.handlers[event] = handler
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
-
     def transport(self, sid: str) -> str:
         """Return ``'websocket'`` or ``'polling'``: the transport of a client.
 
@@ -279,20 +254,6 @@ class BaseServer:
             return
         message = http.FORBIDDEN if verdict is False else verdict
         raise ProtocolError(403, message, http.CODE_FORBIDDEN)
-
-    def _takes_reason(self, handler: Callable) -> bool:
-        """Whether a disconnect handler accepts ``(sid, reason)`` (S-33)."""
-        known = self._handler_takes_reason.get(handler)
-        if known is None:
-            try:
-                inspect.signature(handler).bind('sid', 'reason')
-                known = True
-            except TypeError:
-                known = False
-            except ValueError:  # no signature (builtins): assume the modern form
-                known = True
-            self._handler_takes_reason[handler] = known
-        return known
 
     # -- responses ---------------------------------------------------------------
 
