@@ -29,6 +29,7 @@ from typing import Any, Callable
 from . import packet
 from ._constants import CLOSE, MESSAGE, NOOP, PACKET_NAMES, PING
 from ._events import EventHandlers
+from ._logging import choose_logger
 from ._protocol import client as protocol
 from .exceptions import ConnectionError
 from .payload import Payload
@@ -145,12 +146,7 @@ class BaseClient(EventHandlers):
     @staticmethod
     def _make_logger(logger: Any) -> logging.Logger:
         """The logger to use: a given one, or ``engineio.client`` at INFO/ERROR."""
-        if not isinstance(logger, bool):
-            return logger
-        if default_logger.level == logging.NOTSET:
-            default_logger.setLevel(logging.INFO if logger else logging.ERROR)
-            default_logger.addHandler(logging.StreamHandler())
-        return default_logger
+        return choose_logger(logger, default_logger)
 
     def is_asyncio_based(self):
         """Whether this client runs on asyncio."""

@@ -24,6 +24,7 @@ from ._constants import (
 )
 from ._coro import settle
 from ._events import EventHandlers
+from ._logging import choose_logger
 from ._protocol import http
 from .exceptions import (
     ContentTooLongError,
@@ -149,12 +150,7 @@ class BaseServer(EventHandlers):
     @staticmethod
     def _make_logger(logger: Any) -> logging.Logger:
         """The logger to use: a given one, or ``engineio.server`` at INFO/ERROR."""
-        if not isinstance(logger, bool):
-            return logger
-        if default_logger.level == logging.NOTSET:
-            default_logger.setLevel(logging.INFO if logger else logging.ERROR)
-            default_logger.addHandler(logging.StreamHandler())
-        return default_logger
+        return choose_logger(logger, default_logger)
 
     def _select_driver(self, async_mode: str | None) -> tuple[dict, str]:
         """Import the first usable driver, in upstream's order (S-01, A-01)."""
