@@ -459,6 +459,13 @@ class BaseServer(EventHandlers):
         return self._ok(jsonp_index=jsonp_index)
 
     async def _read_body(self, environ: dict) -> bytes:
+        """Read a POST body; a client gone mid-body is a 400 for a request nobody reads."""
+        try:
+            return await self._read_body_checked(environ)
+        except ConnectionError:
+            raise ProtocolError(400, http.BAD_REQUEST) from None
+
+    async def _read_body_checked(self, environ: dict) -> bytes:
         """Read a POST body, refusing it past ``max_http_buffer_size`` (H-40, H-41).
 
         ``wsgi.input.read`` is a plain method on WSGI servers and a coroutine
