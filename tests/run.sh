@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need into fresh virtualenvs and runs the suite:
-#   1. compiled build (a failed extension build is fatal), both codec backends;
+#   1. the manylinux wheel and the sdist (tests/build_dist.sh); the installed wheel
+#      (a failed extension build is fatal) runs everything, both codec backends;
 #   2. the same install forced to the pure twin at run time;
 #   3. a separate pure-Python build (ENGINEIO_FAST_NO_EXTENSIONS=1 at build time):
 #      codec, imports, API and the protocol suite.
@@ -20,8 +21,12 @@ fresh_venv() {
 
 echo "== compiled build =="
 (cd "$ROOT/tests/node" && npm ci --no-audit --no-fund --silent)
+# The release artefacts: a manylinux wheel (auditwheel-repaired) and an sdist
+# checked to install without Cython; the suite then runs on the installed wheel.
+DIST=$(bash "$ROOT/tests/build_dist.sh" "$WORK/dist" | tail -n 2)
+WHEEL=$(echo "$DIST" | head -n 1)
 fresh_venv "$WORK/compiled"
-ENGINEIO_FAST_BUILD_EXTENSION=yes "$WORK/compiled/bin/python" -m pip install -q "$ROOT[test]"
+"$WORK/compiled/bin/python" -m pip install -q "$WHEEL[test]"
 # Run from outside the source tree so the installed package is imported.
 cd "$WORK"
 "$WORK/compiled/bin/python" -c 'import engineio_fast, sys; print("USE_EXTENSIONS =", engineio_fast.USE_EXTENSIONS); sys.exit(0 if engineio_fast.USE_EXTENSIONS else 1)' \
