@@ -20,7 +20,9 @@ def run(coro, timeout: float = 5.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-async def asgi_request(eio: AsyncServer) -> tuple[int, bytes]:
+async def asgi_request(
+    eio: AsyncServer, scheme: str = 'http', headers: list | None = None
+) -> tuple[int, bytes]:
     """A polling handshake through the ASGI app; its status and body."""
     sent: list[dict] = []
 
@@ -35,9 +37,9 @@ async def asgi_request(eio: AsyncServer) -> tuple[int, bytes]:
         'method': 'GET',
         'path': '/engine.io/',
         'query_string': b'EIO=4&transport=polling',
-        'headers': [],
+        'headers': headers or [],
         'client': ('127.0.0.9', 4321),
-        'scheme': 'http',
+        'scheme': scheme,
     }
     await engineio_fast.ASGIApp(eio)(scope, receive, send)
     return sent[0]['status'], sent[1]['body']
@@ -179,3 +181,21 @@ def test_send_to_unknown_sid_is_dropped_with_a_warning(caplog):
     with caplog.at_level('WARNING', logger='engineio.server'):
         run(eio.send('nope', 'hello'))
     assert 'Cannot send to sid nope' in caplog.text
+
+
+def test_same_origin_follows_the_asgi_scheme():
+    """B-14, A-12: behind direct TLS (``scope['scheme'] == 'https'``) the page's own
+    https origin is accepted and the http one refused, without X-Forwarded-Proto."""
+    eio = AsyncServer(async_mode='asgi')
+    host = [(b'host', b'chat.example')]
+
+    async def scenario():
+        secure = await asgi_request(eio, 'https', host + [(b'origin', b'https://chat.example')])
+        plain = await asgi_request(eio, 'https', host + [(b'origin', b'http://chat.example')])
+        await eio.disconnect()
+        await eio.shutdown()
+        return secure, plain
+
+    secure, plain = run(scenario())
+    assert secure[0] == 200
+    assert plain == (400, b'"http://chat.example is not an accepted origin."')
