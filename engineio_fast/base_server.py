@@ -35,6 +35,8 @@ from .exceptions import (
 )
 
 default_logger = logging.getLogger('engineio.server')
+#: Environ key of the extra headers for a websocket handshake's 101 response.
+WEBSOCKET_HEADERS = 'engineio_fast.websocket_headers'
 
 
 class BaseServer(EventHandlers):
@@ -418,6 +420,8 @@ class BaseServer(EventHandlers):
             session._queue(packet.Packet(MESSAGE, self.initial_packet))
         session.schedule_ping()
         if transport == 'websocket':
+            # Drivers that can add headers to the 101 response send the cookie (H-21).
+            environ[WEBSOCKET_HEADERS] = self._sid_cookie_headers(sid)
             return await settle(session.handle_get_request(environ, start_response))
         session.connected = True
         return self._ok(

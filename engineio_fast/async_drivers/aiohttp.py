@@ -103,6 +103,8 @@ class WebSocket:
         # aiohttp refuses a message of max_msg_size bytes or more: one byte
         # more than the margin of twice the limit.
         ws = web.WebSocketResponse(max_msg_size=2 * self.server.max_http_buffer_size + 1)
+        # Extra 101 headers, such as the session cookie (H-21).
+        ws.headers.extend(environ.get('engineio_fast.websocket_headers') or [])
         try:
             await ws.prepare(request)
         except web.HTTPException as refusal:

@@ -238,7 +238,13 @@ class WebSocket:
     async def __call__(self, environ: dict) -> None:
         self._receive = environ['asgi.receive']
         self._send = environ['asgi.send']
-        await self._send({'type': 'websocket.accept'})
+        headers = environ.get('engineio_fast.websocket_headers') or []
+        await self._send(
+            {
+                'type': 'websocket.accept',
+                'headers': [(k.encode('latin-1'), v.encode('latin-1')) for k, v in headers],
+            }
+        )
         await self.handler(self)
 
     async def wait(self) -> str | bytes | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -994,6 +995,24 @@ def test_cookie_string_is_byte_identical(start_server):
     assert client.handshake.headers.get_all('Set-Cookie') == [
         'io=%s; path=/; SameSite=Lax' % client.sid
     ]
+
+
+#: Modes whose websocket layer can add headers to the 101 response (H-21 is a SHOULD).
+WEBSOCKET_COOKIE_MODES = {'asgi', 'hypercorn', 'aiohttp'}
+
+
+def test_cookie_on_websocket_first_handshake(start_server):
+    """H-21, B-19: a websocket-first handshake sets the cookie where the driver can add
+    101 headers (ASGI, aiohttp); the others answer 101 without it."""
+    process = start_server(**BASE, cookie='io')
+    response = websocket_handshake(process.port, eio_path(EIO=4, transport='websocket'))
+    assert response.status == 101
+    cookies = response.headers.get_all('Set-Cookie') or []
+    if process.mode in WEBSOCKET_COOKIE_MODES:
+        assert len(cookies) == 1
+        assert re.fullmatch(r'io=[A-Za-z0-9_-]{20}; path=/; SameSite=Lax', cookies[0]), cookies
+    else:
+        assert cookies == []
 
 
 def test_cookie_dict_keeps_attribute_order(start_server):
