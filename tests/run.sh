@@ -21,6 +21,11 @@ fresh_venv() {
 
 echo "== compiled build =="
 (cd "$ROOT/tests/node" && npm ci --no-audit --no-fund --silent)
+# The demo's browser test drives Debian's headless chromium (tests/demo).
+command -v chromium >/dev/null || {
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+}
 # The release artefacts: a manylinux wheel (auditwheel-repaired) and an sdist
 # checked to install without Cython; the suite then runs on the installed wheel.
 DIST=$(bash "$ROOT/tests/build_dist.sh" "$WORK/dist" | tail -n 2)
