@@ -8,14 +8,60 @@ from . import base_socket, packet
 from .exceptions import SocketIsClosedError
 
 
+class _Wakeup:
+    """The session's event on asyncio: ``set``/``clear`` like ``asyncio.Event``, and a
+    bounded ``wait`` on a bare future, with no task per wait as ``wait_for`` makes."""
+
+    __slots__ = ('_flag', '_waiters')
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiters: list = []
+
+    def set(self) -> None:
+        self._flag = True
+        waiters = self._waiters
+        if waiters:
+            self._waiters = []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    async def wait(self, timeout: float) -> None:
+        """Until ``set`` or ``timeout`` seconds."""
+        if self._flag:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        expiry = loop.call_later(timeout, _release, waiter)
+        try:
+            await waiter
+        finally:
+            expiry.cancel()
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
+def _release(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class AsyncSocket(base_socket.BaseSocket):
     """An Engine.IO session on an ``AsyncServer``; the shared flows are awaited."""
 
+    def _make_event(self, server) -> _Wakeup:
+        return _Wakeup()
+
     async def _wait_for_wake(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
+        await self._event.wait(timeout)
 
     async def _run_websocket(self, ws, environ, start_response):
         return await ws(environ)

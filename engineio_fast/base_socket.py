@@ -79,13 +79,17 @@ class BaseSocket:
         self.environ: dict | None = None
         self._polling = False
         self._posting = False
-        self._event = server.create_event()
+        self._event = self._make_event(server)
         # Messages waiting for the delivery task (async_handlers), in order.
         self._inbox: deque = deque()
         self._inbox_lock = threading.Lock()
         self._inbox_draining = False
         self._deferred_close: tuple | None = None
         self._websocket_close_code: int | None = None
+
+    def _make_event(self, server: Any) -> Any:
+        """The event that wakes the transport waiting for packets."""
+        return server.create_event()
 
     @property
     def remote_address(self) -> str | None:
