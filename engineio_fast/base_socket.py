@@ -403,7 +403,7 @@ class BaseSocket:
             ptype, _, _ = _codec.decode_packet(await settle(ws.wait()) or '', loads)
         except (DecodeError, OSError):
             return False
-        if ptype != UPGRADE or self.closed:
+        if ptype != UPGRADE or self.closed or not self.upgrading:  # not upgrading: expired
             return False
         self.upgraded = True
         self.upgrading = False
@@ -415,6 +415,8 @@ class BaseSocket:
         """Timer callback: abandon an upgrade that did not finish in time (F-05)."""
         if self.upgrading and not self.upgraded:
             self.close_detail = 'upgrade timeout'
+            # Polling goes on at once, not only when the websocket's reader notices.
+            self.upgrading = False
             return ws.close()
         return None
 
