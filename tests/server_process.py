@@ -34,10 +34,15 @@ SERVER_MODES = SYNC_MODES + ASYNC_MODES
 
 
 class EchoServerProcess:
-    """An echo server child process: ``url``, ``port`` and its event lines."""
+    """An echo server child process: ``url``, ``port`` and its event lines.
 
-    def __init__(self, mode: str, **options: Any):
-        args = [sys.executable, str(ECHO_SERVER), mode]
+    ``script`` runs another server script with the same conventions (``MODE
+    --option=<json>`` arguments, ``PORT <n>`` line, JSON event lines), e.g.
+    tests/compat/sio_app.py.
+    """
+
+    def __init__(self, mode: str, *, script: Path = ECHO_SERVER, **options: Any):
+        args = [sys.executable, str(script), mode]
         args += ['--%s=%s' % (name, json.dumps(value)) for name, value in options.items()]
         self.mode = mode
         self.process = subprocess.Popen(
@@ -64,6 +69,7 @@ class EchoServerProcess:
                 if line.startswith('PORT '):
                     result.append(int(line.split()[1]))
                     return
+                self._record_event(line)  # an event line printed before PORT
 
         thread = threading.Thread(target=reader, daemon=True)
         thread.start()
