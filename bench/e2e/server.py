@@ -1,0 +1,228 @@
+"""One Engine.IO server for the end-to-end benchmark, started by run.py in its own process.
+
+Usage: ``python bench/e2e/server.py --lib fast|upstream|bare --mode asgi|threading|eventlet``
+
+Prints ``PORT <n>`` once it listens on 127.0.0.1 and serves until killed.  The
+application code is the same for both libraries: ``--lib fast`` imports
+``engineio_fast``, ``--lib upstream`` imports python-engineio (``engineio``),
+so the only difference measured is the library.
+
+Handlers:
+
+- ``message``: a text starting with ``bcast:`` is sent to every connected
+  client (the sender included); anything else is echoed to its sender.
+- ``connect`` / ``disconnect`` keep the set of connected sids the broadcast uses.
+
+``--lib bare`` (asgi mode only) is the ceiling reference: a plain ASGI
+websocket endpoint without Engine.IO on the same uvicorn configuration.  It
+sends an Engine.IO OPEN packet so the load generator can drive it unchanged,
+then echoes every text frame (``4bcast:`` frames go to every connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+PARSER = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+PARSER.add_argument('--lib', choices=('fast', 'upstream', 'bare'), required=True)
+PARSER.add_argument('--mode', choices=('asgi', 'threading', 'eventlet'), required=True)
+PARSER.add_argument(
+    '--ws',
+    default='websockets-sansio',
+    help='uvicorn websocket implementation (asgi mode); the same for every library',
+)
+PARSER.add_argument(
+    '--broadcast',
+    choices=('loop', 'many'),
+    default='loop',
+    help='loop: one send() per sid (both libraries); many: engineio_fast send_to_many (F-03)',
+)
+ARGS = PARSER.parse_args()
+
+if ARGS.mode == 'eventlet':
+    # Must run before anything imports socket/threading, the engine.io library included.
+    import eventlet
+
+    eventlet.monkey_patch()
+
+if ARGS.lib == 'bare' and ARGS.mode != 'asgi':
+    sys.exit('--lib bare only exists in asgi mode')
+
+# The library is picked at run time, so these imports cannot sit at the top.
+if ARGS.lib == 'fast':
+    import engineio_fast as eio_lib
+elif ARGS.lib == 'upstream':
+    import engineio as eio_lib
+else:
+    eio_lib = None
+
+BCAST_PREFIX = 'bcast:'
+#: Sids currently connected, in connection order: the broadcast's targets.
+CONNECTED: dict[str, None] = {}
+
+
+def on_connect(sid: str, environ: dict) -> None:
+    """Remember the sid for broadcasts."""
+    CONNECTED[sid] = None
+
+
+def on_disconnect(sid: str, reason: Any = None) -> None:
+    """Forget the sid."""
+    CONNECTED.pop(sid, None)
+
+
+def many_sender(eio: Any) -> Callable[[list[str], Any], Any] | None:
+    """The F-03 pre-encoded broadcast of engineio_fast, when asked for with ``--broadcast many``.
+
+    This is the hook for F-03: once ``send_to_many`` lands, ``--broadcast many``
+    measures it against python-engineio's send loop (which has no such API).
+    """
+    if ARGS.broadcast == 'loop':
+        return None
+    if ARGS.lib != 'fast' or not hasattr(eio, 'send_to_many'):
+        sys.exit('--broadcast many needs engineio_fast with send_to_many (F-03)')
+    return eio.send_to_many
+
+
+def build_async_server() -> Any:
+    """AsyncServer with coroutine handlers (asgi mode)."""
+    eio = eio_lib.AsyncServer(async_mode='asgi')
+    send_many = many_sender(eio)
+
+    @eio.on('connect')
+    async def connect(sid: str, environ: dict) -> None:
+        on_connect(sid, environ)
+
+    @eio.on('disconnect')
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        on_disconnect(sid, reason)
+
+    @eio.on('message')
+    async def message(sid: str, data: Any) -> None:
+        if isinstance(data, str) and data.startswith(BCAST_PREFIX):
+            if send_many is not None:
+                await send_many(list(CONNECTED), data)
+            else:
+                for target in list(CONNECTED):
+                    await eio.send(target, data)
+        else:
+            await eio.send(sid, data)
+
+    return eio
+
+
+def build_sync_server(mode: str) -> Any:
+    """Server with plain handlers (threading and eventlet modes)."""
+    eio = eio_lib.Server(async_mode=mode)
+    send_many = many_sender(eio)
+    eio.on('connect', on_connect)
+    eio.on('disconnect', on_disconnect)
+
+    @eio.on('message')
+    def message(sid: str, data: Any) -> None:
+        if isinstance(data, str) and data.startswith(BCAST_PREFIX):
+            if send_many is not None:
+                send_many(list(CONNECTED), data)
+            else:
+                for target in list(CONNECTED):
+                    eio.send(target, data)
+        else:
+            eio.send(sid, data)
+
+    return eio
+
+
+#: What the bare endpoint sends first, so the load generator sees an Engine.IO OPEN.
+BARE_OPEN = '0' + json.dumps(
+    {'sid': 'bare', 'upgrades': [], 'pingInterval': 25000, 'pingTimeout': 20000}
+)
+BARE_PEERS: set[Callable] = set()
+
+
+async def bare_app(scope: dict, receive: Callable, send: Callable) -> None:
+    """ASGI websocket echo without Engine.IO: the ceiling for the asgi numbers."""
+    if scope['type'] != 'websocket':
+        await receive()
+        await send({'type': 'http.response.start', 'status': 404, 'headers': []})
+        await send({'type': 'http.response.body', 'body': b''})
+        return
+    await receive()  # websocket.connect
+    await send({'type': 'websocket.accept'})
+    await send({'type': 'websocket.send', 'text': BARE_OPEN})
+    BARE_PEERS.add(send)
+    try:
+        while True:
+            event = await receive()
+            if event['type'] != 'websocket.receive':
+                break
+            text = event.get('text')
+            if text is None:
+                continue
+            if text.startswith('4' + BCAST_PREFIX):
+                for peer in list(BARE_PEERS):
+                    await peer({'type': 'websocket.send', 'text': text})
+            else:
+                await send({'type': 'websocket.send', 'text': text})
+    finally:
+        BARE_PEERS.discard(send)
+
+
+def serve_asgi() -> None:
+    """uvicorn on uvloop + httptools, one worker, access log off."""
+    # Each process serves one mode, so only that mode's framework is imported.
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    app = bare_app if eio_lib is None else eio_lib.ASGIApp(build_async_server())
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit it. uvloop sets TCP_NODELAY on connections of servers it
+    # binds itself, not on a socket handed in: without this, keep-alive polling responses
+    # (headers and body written separately) wait ~40 ms for the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(1024)
+    config = uvicorn.Config(
+        app,
+        loop='uvloop',
+        http='httptools',
+        ws=ARGS.ws,
+        lifespan='off',
+        log_level='warning',
+        access_log=False,
+        backlog=1024,
+    )
+    print('PORT', sock.getsockname()[1], flush=True)
+    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
+def serve_threading() -> None:
+    """werkzeug's threaded WSGI server, as in tests/echo_server.py."""
+    # Each process serves one mode, so only that mode's framework is imported.
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    WSGIRequestHandler.log_request = lambda *args, **kwargs: None
+    app = eio_lib.WSGIApp(build_sync_server('threading'))
+    server = make_server('127.0.0.1', 0, app, threaded=True)
+    print('PORT', server.server_port, flush=True)
+    server.serve_forever()
+
+
+def serve_eventlet() -> None:
+    """eventlet's WSGI server with room for the 1,000-connection memory scenario."""
+    # Each process serves one mode, so only that mode's framework is imported.
+    from eventlet import wsgi
+
+    app = eio_lib.WSGIApp(build_sync_server('eventlet'))
+    sock = eventlet.listen(('127.0.0.1', 0), backlog=1024)
+    print('PORT', sock.getsockname()[1], flush=True)
+    wsgi.server(sock, app, log_output=False, max_size=4096)
+
+
+if __name__ == '__main__':
+    {'asgi': serve_asgi, 'threading': serve_threading, 'eventlet': serve_eventlet}[ARGS.mode]()
