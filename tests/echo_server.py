@@ -203,6 +203,9 @@ def listening_socket():
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Inherited by accepted connections: uvicorn given a socket does not set it, and
+    # keep-alive polling would stall on delayed ACKs.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(('127.0.0.1', 0))
     sock.listen(128)
     sock.set_inheritable(True)
