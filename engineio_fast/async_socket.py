@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from . import base_socket, packet
+from .base_socket import FOREVER
 from .exceptions import SocketIsClosedError
 
 
@@ -40,11 +41,12 @@ class _Wakeup:
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         self._waiters.append(waiter)
-        expiry = loop.call_later(timeout, _release, waiter)
+        expiry = None if timeout == FOREVER else loop.call_later(timeout, _release, waiter)
         try:
             await waiter
         finally:
-            expiry.cancel()
+            if expiry is not None:
+                expiry.cancel()
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
 

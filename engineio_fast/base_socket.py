@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from inspect import isawaitable
 from typing import Any
 
 from . import _codec, packet
@@ -47,6 +48,8 @@ _PING_PACKET = packet.Packet(PING)
 _CLOSE_PACKET = packet.Packet(CLOSE)
 _NOOP_PACKET = packet.Packet(NOOP)
 _PROBE_PONG = packet.Packet(PONG, 'probe')
+#: A ``_poll`` timeout that never expires.
+FOREVER = float('inf')
 #: Websocket close code for a message over max_http_buffer_size (H-43).
 MESSAGE_TOO_BIG = 1009
 
@@ -362,7 +365,9 @@ class BaseSocket:
         receive = self._receive
         try:
             while not self.closing:
-                message = await settle(ws.wait())
+                message = ws.wait()
+                if type(message) is not str and isawaitable(message):  # inline settle()
+                    message = await message
                 if message is None:
                     break
                 if self._ping_overdue():
@@ -429,14 +434,17 @@ class BaseSocket:
         try:
             while True:
                 try:
-                    packets = await self._poll()
+                    # No deadline: pings keep coming, and a close wakes the writer.
+                    packets = await self._poll(FOREVER)
                 except QueueEmpty:
                     break
                 if not packets:
                     break
                 for pkt in packets:
                     try:
-                        await settle(ws.send(pkt.encode()))
+                        sent = ws.send(pkt.encode())
+                        if sent is not None and isawaitable(sent):  # inline settle()
+                            await sent
                     except (UnicodeEncodeError, EncodeError):
                         self.server._log_error_once(
                             'Dropped a packet that is not valid UTF-8', 'bad-utf8'

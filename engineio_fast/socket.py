@@ -14,7 +14,7 @@ class Socket(base_socket.BaseSocket):
     """An Engine.IO session on a sync server; the shared flows run with blocking I/O."""
 
     async def _wait_for_wake(self, timeout: float) -> None:
-        self._event.wait(timeout)
+        self._event.wait(None if timeout == base_socket.FOREVER else timeout)
 
     async def _run_websocket(self, ws, environ, start_response):
         return ws(environ, start_response)
