@@ -9,6 +9,7 @@ from . import base_server, packet, socket
 from ._constants import MESSAGE
 from ._coro import run_sync
 from ._timers import TimerService
+from ._workers import WorkerPool
 from .exceptions import SocketIsClosedError
 
 default_logger = logging.getLogger('engineio.server')
@@ -67,6 +68,11 @@ class Server(base_server.BaseServer):
     :param cors_max_age: ``Access-Control-Max-Age`` for preflight requests.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Reused threads for message delivery and websocket writers (threading mode).
+        self._workers = WorkerPool(self.logger) if self.async_mode == 'threading' else None
+
     # -- WSGI entry point --------------------------------------------------------
 
     def handle_request(self, environ: dict, start_response: Callable) -> list:
@@ -90,6 +96,8 @@ class Server(base_server.BaseServer):
         return socket.Socket(self, sid)
 
     def _spawn_flow(self, flow):
+        if self._workers is not None:
+            return self._workers.submit(run_sync, flow)
         return self.start_background_task(run_sync, flow)
 
     async def _join_flow(self, task) -> None:
