@@ -116,10 +116,6 @@ class BaseSocket:
             packets.append(outbox.popleft())
         return packets
 
-    def _wake(self) -> None:
-        """Wake the transport waiting for outgoing packets."""
-        self._event.set()
-
     async def _wait_for_wake(self, timeout: float) -> None:  # pragma: no cover
         """Wait until woken or ``timeout`` seconds passed."""
         raise NotImplementedError
