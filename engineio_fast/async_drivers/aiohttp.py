@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Awaitable, Callable
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -10,6 +9,7 @@ from aiohttp.http_websocket import WebSocketError
 
 from ..exceptions import ContentTooLongError
 from ._environ import build_environ
+from ._shielded import serve_shielded
 
 
 class _Body:
@@ -113,21 +113,8 @@ class WebSocket:
             await self.handler(self)
             return web.Response(status=refusal.status, text=refusal.text)
         self._ws = ws
-        session = asyncio.ensure_future(self._serve())
-        try:
-            await asyncio.shield(session)
-        except asyncio.CancelledError:
-            # With handler_cancellation on, aiohttp cancels the request's
-            # task when the client goes; the session still sees the closed
-            # websocket and ends (its disconnect handler runs).
-            await asyncio.wait({session})
-            raise
+        await serve_shielded(self)
         return ws
-
-    async def _serve(self) -> None:
-        """Run the session, then close the websocket if it is still open."""
-        await self.handler(self)
-        await self.close()
 
     async def wait(self) -> str | bytes | None:
         """The next message, or None once the websocket is closed.

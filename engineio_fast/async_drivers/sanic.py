@@ -21,6 +21,7 @@ from websockets.protocol import State
 
 from ..exceptions import ContentTooLongError
 from ._environ import build_environ
+from ._shielded import serve_shielded
 
 #: Close code of a message over the size limit (H-43).
 _MESSAGE_TOO_BIG = 1009
@@ -169,24 +170,14 @@ class WebSocket:
                 refusal = make_response('%d' % exc.status_code, _TEXT, str(exc).encode(), environ)
         # On a refusal the session still runs, sees a closed websocket and
         # ends; the client gets the refusal.
-        session = asyncio.ensure_future(self._serve())
-        try:
-            await asyncio.shield(session)
-        except asyncio.CancelledError:
-            # sanic cancels the request's task when the connection is lost;
-            # the session must still see the end and close (its disconnect
-            # handler runs), so its waiting reader is woken instead.
-            recv_cancel = getattr(self._sock, 'recv_cancel', None)
-            if recv_cancel is not None and not recv_cancel.done():
-                recv_cancel.cancel()
-            await asyncio.wait({session})
-            raise
+        await serve_shielded(self, self._wake_reader)
         return refusal
 
-    async def _serve(self) -> None:
-        """Run the session, then close the websocket if it is still open."""
-        await self.handler(self)
-        await self.close()
+    def _wake_reader(self) -> None:
+        """The connection is lost: end the reader's wait for a frame."""
+        recv_cancel = getattr(self._sock, 'recv_cancel', None)
+        if recv_cancel is not None and not recv_cancel.done():
+            recv_cancel.cancel()
 
     async def wait(self) -> str | bytes | None:
         """The next message, or None once the websocket is closed.
