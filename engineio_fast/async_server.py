@@ -98,25 +98,53 @@ class AsyncServer(base_server.BaseServer):
 
     # -- public API --------------------------------------------------------------
 
-    async def send(self, sid: str, data: Any) -> None:
+    async def send(self, sid: str, data: Any, callback: Callable | None = None) -> None:
         """Send a message to a client.
 
         :param sid: the session id of the recipient.
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
+        :param callback: ``callback(error)`` (plain or coroutine function), run
+                         once the message was handed to the transport
+                         (``error`` None) or could not be (F-04).
         """
-        await self.send_packet(sid, packet.Packet(MESSAGE, data))
+        await self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
 
-    async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
+    async def send_packet(
+        self, sid: str, pkt: packet.Packet, callback: Callable | None = None
+    ) -> None:
         """Send a raw packet to a client; the same packet may go to many clients.
 
         :param sid: the session id of the recipient.
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        :param callback: as for :meth:`send`.
         """
+        session = self._session_for_send(sid, callback)
+        if session is None:
+            return
         try:
-            session = self._get_socket(sid)
-            await session.send(pkt)
-        except (KeyError, SocketIsClosedError):
+            await (session.send(pkt) if callback is None else session.send(pkt, callback))
+        except SocketIsClosedError:
             self.logger.warning('Cannot send to sid %s', sid)
+
+    async def send_to_many(self, sids, data: Any) -> None:
+        """Send one message to many clients, encoded once (F-03).
+
+        :param sids: the session ids of the recipients; unknown ones are skipped.
+        :param data: str, bytes, bytearray, list or dict (sent as JSON).
+        """
+        await self.send_packet_to_many(sids, packet.Packet(MESSAGE, data))
+
+    async def send_packet_to_many(self, sids, pkt: packet.Packet) -> None:
+        """Send one packet to many clients, encoded once per form (F-03).
+
+        :param sids: the session ids of the recipients; unknown ones are skipped.
+        :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        """
+        for session in self._sessions_for_broadcast(sids, pkt):
+            try:
+                await session.send(pkt)
+            except SocketIsClosedError:
+                pass
 
     async def get_session(self, sid: str) -> dict:
         """Return the user session dict of a client (KeyError if unknown).

@@ -68,14 +68,26 @@ class AsyncSocket(base_socket.BaseSocket):
     async def _run_websocket(self, ws, environ, start_response):
         return await ws(environ)
 
-    async def send(self, pkt: packet.Packet) -> None:
+    async def send(self, pkt: packet.Packet, callback=None) -> None:
         """Queue a packet for the client.
 
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        :param callback: ``callback(error)`` (plain or coroutine function), run
+                         once the packet was handed to the transport
+                         (``error`` None) or could not be (F-04).
         """
+        if self.closed:
+            self._run_callback(callback, SocketIsClosedError())
         if not await self.check_ping_timeout():
+            self._run_callback(callback, SocketIsClosedError())
             return
-        self._queue(pkt)
+        if self._room is not None and self._outbox_full():
+            await self._send_with_policy(pkt, callback)
+        else:
+            self._queue(pkt, callback)
+
+    async def _wait_for_room(self) -> None:
+        await self._room.wait(FOREVER)
 
     async def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

@@ -31,6 +31,7 @@ from .exceptions import (
     DecodeError,
     EncodeError,
     ProtocolError,
+    SocketIsClosedError,
     UnknownPacketError,
 )
 
@@ -52,6 +53,7 @@ class BaseServer(EventHandlers):
         'heartbeat',
         'packet',
         'packet_create',
+        'drain',
     ]
     _disconnect_args = ('sid', 'reason')
     valid_transports = ['polling', 'websocket']
@@ -96,6 +98,8 @@ class BaseServer(EventHandlers):
         cookie_defaults='legacy',
         initial_packet=None,
         cors_max_age=None,
+        max_queue_size=None,
+        queue_overflow='block',
         **kwargs,
     ):
         self.ping_timeout = ping_timeout
@@ -120,6 +124,12 @@ class BaseServer(EventHandlers):
         if error_format not in ('legacy', 'json'):
             raise ValueError("error_format must be 'legacy' or 'json'")
         self.error_format = error_format
+        if max_queue_size is not None and max_queue_size < 1:
+            raise ValueError('max_queue_size must be a positive number or None')
+        if queue_overflow not in ('block', 'drop_oldest', 'disconnect'):
+            raise ValueError("queue_overflow must be 'block', 'drop_oldest' or 'disconnect'")
+        self.max_queue_size = max_queue_size
+        self.queue_overflow = queue_overflow
         self.initial_packet = initial_packet
         self.sockets: dict = {}
         #: Closed polling sessions whose final packets still await a GET (P-28).
@@ -217,6 +227,36 @@ class BaseServer(EventHandlers):
             self.sockets.pop(sid, None)
             raise KeyError('Session is disconnected')
         return socket
+
+    def _session_for_send(self, sid: str, callback: Any):
+        """The open session ``send`` goes to, or None (warned, callback told)."""
+        try:
+            return self._get_socket(sid)
+        except KeyError:
+            self.logger.warning('Cannot send to sid %s', sid)
+            if callback is not None:
+                self._run_send_callback(callback, SocketIsClosedError())
+            return None
+
+    def _sessions_for_broadcast(self, sids, pkt: packet.Packet) -> list:
+        """The open sessions among ``sids``, with ``pkt`` encoded ahead for all (F-03)."""
+        sockets = self.sockets
+        sessions = [s for s in map(sockets.get, sids) if s is not None and not s.closed]
+        if sessions:
+            try:
+                pkt.encode()
+                if pkt.binary and not all(s.upgraded for s in sessions):
+                    pkt.encode(b64=True)
+            except (EncodeError, UnicodeEncodeError):
+                pass  # each transport drops it with its own log (K-14)
+        return sessions
+
+    def buffered_amount(self, sid: str) -> int:
+        """How many packets wait to be written to a client (F-04; KeyError if unknown).
+
+        :param sid: the session id of the client.
+        """
+        return len(self._get_socket(sid).outbox)
 
     def _upgrades(self, sid: str, transport: str) -> list[str]:
         """The upgrades offered in the OPEN packet (P-06)."""
@@ -424,15 +464,19 @@ class BaseServer(EventHandlers):
             environ[WEBSOCKET_HEADERS] = self._sid_cookie_headers(sid)
             return await settle(session.handle_get_request(environ, start_response))
         session.connected = True
-        return self._ok(
+        response = self._ok(
             session._take_packets(), headers=self._sid_cookie_headers(sid), jsonp_index=jsonp_index
         )
+        session._written()
+        return response
 
     async def _handle_get(self, environ, start_response, sid, transport, jsonp_index):
         """A long poll, or the websocket of an upgrade (P-21..P-23, P-40..P-42)."""
         lingering = self._lingering.pop(sid, None)
         if lingering is not None and transport == 'polling':
-            return self._ok(lingering._take_packets(), jsonp_index=jsonp_index)
+            response = self._ok(lingering._take_packets(), jsonp_index=jsonp_index)
+            lingering._written()
+            return response
         session = await self._socket_for_request(sid)
         if transport == 'websocket':
             if not http.is_websocket_upgrade(environ):
@@ -441,7 +485,9 @@ class BaseServer(EventHandlers):
         if session.upgraded:
             raise http.invalid_session(sid)
         packets = await settle(session.handle_get_request(environ, start_response))
-        return self._ok(packets, jsonp_index=jsonp_index)
+        response = self._ok(packets, jsonp_index=jsonp_index)
+        session._written()
+        return response
 
     async def _handle_post(self, environ, sid, jsonp_index):
         """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
@@ -535,17 +581,21 @@ class BaseServer(EventHandlers):
         """
         if self.sockets.get(session.sid) is session:
             del self.sockets[session.sid]
-        if (
-            reason == self.reason.SERVER_DISCONNECT
-            and session.outbox
-            and not session.upgraded
-            and not session._polling
-        ):
+        if session.upgraded or session._polling:
+            return  # the websocket writer or the pending GET takes the rest
+        if reason == self.reason.SERVER_DISCONNECT and session.outbox:
             self._lingering[session.sid] = session
             self._timers.call_later(
-                self.ping_interval + self.ping_timeout,
-                lambda: self._lingering.pop(session.sid, None),
+                self.ping_interval + self.ping_timeout, lambda: self._end_lingering(session)
             )
+        else:
+            session._fail_unwritten()
+
+    def _end_lingering(self, session) -> None:
+        """Timer callback: a closed session's final packets were never fetched."""
+        if self._lingering.get(session.sid) is session:
+            del self._lingering[session.sid]
+            session._fail_unwritten()
 
     def _close_socket_on_timeout(self, session) -> Any:
         """Close a session whose pong is overdue (P-31); awaitable on AsyncServer."""
@@ -586,15 +636,23 @@ class BaseServer(EventHandlers):
     def _fire_observer(self, event: str, *args) -> None:
         """Run an observability handler inline (F-09, F-10); a coroutine one as a task."""
         handler = self.handlers.get(event)
-        if handler is None:
-            return
+        if handler is not None:
+            self._run_inline(event + ' handler', handler, args)
+
+    def _run_send_callback(self, callback: Any, error: BaseException | None) -> None:
+        """Run a send callback with None or the error that kept the packet (F-04)."""
+        self._run_inline('send callback', callback, (error,))
+
+    def _run_inline(self, what: str, function: Any, args: tuple) -> None:
+        """Call ``function(*args)`` now, logging its error; an awaitable result runs
+        as a task."""
         try:
-            result = handler(*args)
+            result = function(*args)
         except Exception:
-            self.logger.exception('%s handler error', event)
+            self.logger.exception('%s error', what)
             return
         if inspect.isawaitable(result):
-            self._spawn_flow(self._call_handler_result(event, result))
+            self._spawn_flow(self._call_handler_result(what, result))
 
     async def _call_handler_result(self, event: str, result: Any) -> None:
         """Await what a handler returned, logging its error."""

@@ -9,7 +9,11 @@ handler runs, then *closed*.
 
 Outgoing packets wait in ``outbox``, a deque (append and popleft are atomic,
 so any thread or task may send without a lock), until a long-poll GET or the
-websocket writer takes them.  Heartbeats go through the server's timer
+websocket writer takes them.  A packet sent with a callback waits there as a
+``(packet, callback)`` pair; the callback runs once the packet was handed to
+the transport (``_written``), or with an exception when the session ends
+first (``_fail_unwritten``).  With ``max_queue_size`` a user send finding the
+outbox full applies ``queue_overflow`` (F-04).  Heartbeats go through the server's timer
 service: ``schedule_ping`` arms a timer that calls ``_send_ping``, which arms
 the pong deadline.  ``last_ping`` holds the monotonic time of the ping still
 waiting for its pong, or None.  Any packet from the client counts as a sign
@@ -41,6 +45,8 @@ from .exceptions import (
     EncodeError,
     ProtocolError,
     QueueEmpty,
+    QueueFullError,
+    SocketIsClosedError,
     UnknownPacketError,
 )
 
@@ -89,6 +95,10 @@ class BaseSocket:
         self._inbox_draining = False
         self._deferred_close: tuple | None = None
         self._websocket_close_code: int | None = None
+        # Callbacks of the packets taken by the transport, not yet written.
+        self._in_flight: list = []
+        # Set when the outbox drains, for senders blocked on a full outbox.
+        self._room = self._make_event(server) if server.max_queue_size else None
 
     def _make_event(self, server: Any) -> Any:
         """The event that wakes the transport waiting for packets."""
@@ -101,20 +111,83 @@ class BaseSocket:
 
     # -- outgoing ----------------------------------------------------------------
 
-    def _queue(self, pkt: packet.Packet) -> None:
+    def _queue(self, pkt: packet.Packet, callback: Any = None) -> None:
         """Append a packet to the outbox and wake whoever drains it."""
-        self.outbox.append(pkt)
+        self.outbox.append(pkt if callback is None else (pkt, callback))
         self._event.set()
         if 'packet_create' in self.server.handlers:
             self.server._fire_observer('packet_create', self.sid, pkt)
 
+    def _outbox_full(self) -> bool:
+        """Whether a user send must apply the overflow policy first (F-04)."""
+        limit = self.server.max_queue_size
+        return limit is not None and len(self.outbox) >= limit
+
+    async def _send_with_policy(self, pkt: packet.Packet, callback: Any) -> None:
+        """Queue a user packet into a full outbox per ``queue_overflow`` (F-04)."""
+        policy = self.server.queue_overflow
+        if policy == 'block':
+            while self._outbox_full() and not self.closing:
+                self._room.clear()
+                if self._outbox_full() and not self.closing:
+                    await self._wait_for_room()
+        elif policy == 'drop_oldest':
+            oldest = self.outbox.popleft() if self.outbox else None
+            if oldest is not None:
+                old_pkt = oldest[0] if type(oldest) is tuple else oldest
+                if old_pkt.packet_type != MESSAGE:  # heartbeats and closes stay
+                    self.outbox.appendleft(oldest)
+                    self._run_callback(callback, QueueFullError('Send queue is full'))
+                    return
+                if type(oldest) is tuple:
+                    self._run_callback(oldest[1], QueueFullError('Send queue is full'))
+        else:  # 'disconnect'
+            self.server.logger.warning('%s: send queue full, closing the session', self.sid)
+            await self._close_for('queue overflow', self.server.reason.TRANSPORT_ERROR)
+        if self.closing or self.closed:
+            self._run_callback(callback, SocketIsClosedError())
+            raise SocketIsClosedError()
+        self._queue(pkt, callback)
+
+    async def _wait_for_room(self) -> None:  # pragma: no cover
+        """Wait until the outbox drained (``_room``) or the session closed."""
+        raise NotImplementedError
+
     def _take_packets(self) -> list:
-        """Everything queued so far, in order."""
+        """Everything queued so far, in order; their callbacks wait for ``_written``."""
         outbox = self.outbox
         packets = []
         while outbox:
-            packets.append(outbox.popleft())
+            item = outbox.popleft()
+            if type(item) is tuple:
+                self._in_flight.append(item[1])
+                item = item[0]
+            packets.append(item)
+        if self._room is not None:
+            self._room.set()
         return packets
+
+    def _written(self, error: BaseException | None = None) -> None:
+        """The packets last taken reached the transport (or failed with ``error``)."""
+        if self._in_flight:
+            callbacks, self._in_flight = self._in_flight, []
+            for callback in callbacks:
+                self._run_callback(callback, error)
+        if error is None and not self.outbox and 'drain' in self.server.handlers:
+            self.server._fire_observer('drain', self.sid)
+
+    def _fail_unwritten(self) -> None:
+        """The session ended: callbacks of packets never written get an error."""
+        self._written(SocketIsClosedError())
+        while self.outbox:
+            item = self.outbox.popleft()
+            if type(item) is tuple:
+                self._run_callback(item[1], SocketIsClosedError())
+
+    def _run_callback(self, callback: Any, error: BaseException | None) -> None:
+        """Run a send callback; its errors are logged, a coroutine runs as a task."""
+        if callback is not None:
+            self.server._run_send_callback(callback, error)
 
     async def _wait_for_wake(self, timeout: float) -> None:  # pragma: no cover
         """Wait until woken or ``timeout`` seconds passed."""
@@ -250,6 +323,8 @@ class BaseSocket:
         if self.closed or self.closing:
             return
         self.closing = True
+        if self._room is not None:
+            self._room.set()  # senders blocked on a full outbox give up
         reason = reason or self.server.reason.SERVER_DISCONNECT
         with self._inbox_lock:
             if self._inbox_draining:
@@ -445,11 +520,13 @@ class BaseSocket:
                         self.server._log_error_once(
                             'Dropped a packet that is not valid UTF-8', 'bad-utf8'
                         )
+                self._written()
                 if self.closed and not self.outbox:
                     break
         except Exception as exc:  # the peer went away: the reader reports it
             self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
         finally:
+            self._fail_unwritten()
             code = self._websocket_close_code
             try:
                 await settle(ws.close() if code is None else ws.close(code))

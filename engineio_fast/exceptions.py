@@ -21,6 +21,10 @@ class SocketIsClosedError(EngineIOError):
     """Sending on a session that is already closed."""
 
 
+class QueueFullError(EngineIOError):
+    """A packet was dropped because the session's send queue was full (F-04)."""
+
+
 class ConnectionError(EngineIOError):  # noqa: A001 - upstream name
     """A client could not connect; ``args[1]`` may hold the server's answer."""
 

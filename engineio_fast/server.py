@@ -105,25 +105,50 @@ class Server(base_server.BaseServer):
 
     # -- public API --------------------------------------------------------------
 
-    def send(self, sid: str, data: Any) -> None:
+    def send(self, sid: str, data: Any, callback: Callable | None = None) -> None:
         """Send a message to a client.
 
         :param sid: the session id of the recipient.
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
+        :param callback: ``callback(error)``, run once the message was handed to
+                         the transport (``error`` None) or could not be (F-04).
         """
-        self.send_packet(sid, packet.Packet(MESSAGE, data))
+        self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
 
-    def send_packet(self, sid: str, pkt: packet.Packet) -> None:
+    def send_packet(self, sid: str, pkt: packet.Packet, callback: Callable | None = None) -> None:
         """Send a raw packet to a client; the same packet may go to many clients.
 
         :param sid: the session id of the recipient.
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        :param callback: as for :meth:`send`.
         """
+        session = self._session_for_send(sid, callback)
+        if session is None:
+            return
         try:
-            session = self._get_socket(sid)
-            session.send(pkt)
-        except (KeyError, SocketIsClosedError):
+            session.send(pkt) if callback is None else session.send(pkt, callback)
+        except SocketIsClosedError:
             self.logger.warning('Cannot send to sid %s', sid)
+
+    def send_to_many(self, sids, data: Any) -> None:
+        """Send one message to many clients, encoded once (F-03).
+
+        :param sids: the session ids of the recipients; unknown ones are skipped.
+        :param data: str, bytes, bytearray, list or dict (sent as JSON).
+        """
+        self.send_packet_to_many(sids, packet.Packet(MESSAGE, data))
+
+    def send_packet_to_many(self, sids, pkt: packet.Packet) -> None:
+        """Send one packet to many clients, encoded once per form (F-03).
+
+        :param sids: the session ids of the recipients; unknown ones are skipped.
+        :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
+        """
+        for session in self._sessions_for_broadcast(sids, pkt):
+            try:
+                session.send(pkt)
+            except SocketIsClosedError:
+                pass
 
     def get_session(self, sid: str) -> dict:
         """Return the user session dict of a client (KeyError if unknown).

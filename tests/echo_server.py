@@ -7,6 +7,16 @@ its WSGI module with the arguments in ``ECHO_SERVER_ARGV``.  Options
 are Server keyword arguments given as JSON values (``--ping_interval=0.3``).
 Messages are echoed; a message ``"disconnect me"`` makes the server close the
 session, and ``"stats"`` answers with a JSON object of the server's counters.
+Send commands (F-03, F-04), each reported as event lines:
+
+- ``"broadcast <text>"`` / ``"broadcastbin <hex>"``: ``send_to_many`` to every
+  session plus an unknown sid;
+- ``"confirm <text>"``: sends ``<text>`` back with a callback, which prints
+  ``{"event": "sent", "sid", "data", "error"}`` (error: exception class name);
+- ``"flood <n>"``: sends ``f0`` .. ``f<n-1>`` back with such callbacks, then
+  prints ``{"event": "flooded", "sid", "buffered"}`` (``buffered_amount``);
+- with the hook option ``--report_drain=true``, the ``drain`` event prints
+  ``{"event": "drain", "sid"}``.
 Every lifecycle event is also printed as a JSON line on stdout, so tests can
 assert disconnect reasons.
 
@@ -127,6 +137,7 @@ def report(**event) -> None:
 OPTIONS = _options()
 FORBID_HEADER = OPTIONS.pop('forbid_header', None)
 CONNECT_DELAY = OPTIONS.pop('connect_delay', 0)
+REPORT_DRAIN = OPTIONS.pop('report_drain', False)
 
 
 def allow_request(environ):
@@ -140,6 +151,30 @@ if FORBID_HEADER:
 
 def on_disconnect(sid, reason):
     report(event='disconnect', sid=sid, reason=reason)
+
+
+def on_drain(sid):
+    report(event='drain', sid=sid)
+
+
+def confirmation(sid, data):
+    """A send callback printing the outcome of sending ``data`` to ``sid``."""
+
+    def callback(error):
+        report(event='sent', sid=sid, data=data, error=error and type(error).__name__)
+
+    return callback
+
+
+def parse_command(data):
+    """``(name, argument)`` of a send command message, or None."""
+    if isinstance(data, str):
+        name, _, argument = data.partition(' ')
+        if name in ('broadcast', 'broadcastbin', 'confirm', 'flood'):
+            if name == 'broadcastbin':
+                argument = bytes.fromhex(argument)
+            return name, argument
+    return None
 
 
 def connect_event(sid, environ):
@@ -171,8 +206,26 @@ if IS_ASYNC:
             await eio.disconnect(sid)
         elif data == 'stats':
             await eio.send(sid, {'clients': eio.clients_count})
+        elif parse_command(data):
+            await run_command(sid, *parse_command(data))
         else:
             await eio.send(sid, data)
+
+    async def run_command(sid, name, argument):
+        if name.startswith('broadcast'):
+            await eio.send_to_many(list(eio.sockets) + ['no-such-sid'], argument)
+        elif name == 'confirm':
+            report_sent = confirmation(sid, argument)
+
+            async def callback(error):  # a coroutine callback runs as a task
+                report_sent(error)
+
+            await eio.send(sid, argument, callback=callback)
+        else:
+            for i in range(int(argument)):
+                await eio.send(sid, 'f%d' % i, callback=confirmation(sid, 'f%d' % i))
+            buffered = eio.buffered_amount(sid) if sid in eio.sockets else None
+            report(event='flooded', sid=sid, buffered=buffered)
 
 else:
     eio = engineio_fast.Server(**OPTIONS)
@@ -190,11 +243,26 @@ else:
             eio.disconnect(sid)
         elif data == 'stats':
             eio.send(sid, {'clients': eio.clients_count})
+        elif parse_command(data):
+            run_command(sid, *parse_command(data))
         else:
             eio.send(sid, data)
 
+    def run_command(sid, name, argument):
+        if name.startswith('broadcast'):
+            eio.send_to_many(list(eio.sockets) + ['no-such-sid'], argument)
+        elif name == 'confirm':
+            eio.send(sid, argument, callback=confirmation(sid, argument))
+        else:
+            for i in range(int(argument)):
+                eio.send(sid, 'f%d' % i, callback=confirmation(sid, 'f%d' % i))
+            buffered = eio.buffered_amount(sid) if sid in eio.sockets else None
+            report(event='flooded', sid=sid, buffered=buffered)
+
 
 eio.on('disconnect', on_disconnect)
+if REPORT_DRAIN:
+    eio.on('drain', on_drain)
 
 
 def listening_socket():
