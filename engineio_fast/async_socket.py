@@ -59,6 +59,8 @@ def _release(waiter: asyncio.Future) -> None:
 class AsyncSocket(base_socket.BaseSocket):
     """An Engine.IO session on an ``AsyncServer``; the shared flows are awaited."""
 
+    _writes_through = True
+
     def _make_event(self, server) -> _Wakeup:
         return _Wakeup()
 
@@ -83,6 +85,8 @@ class AsyncSocket(base_socket.BaseSocket):
             return
         if self._room is not None and self._outbox_full():
             await self._send_with_policy(pkt, callback)
+        elif self._can_write_through():
+            self._write_through(pkt, callback)
         else:
             self._queue(pkt, callback)
 

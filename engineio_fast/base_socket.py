@@ -29,6 +29,7 @@ supply the public methods in their own calling style and ``_wait_for_wake``.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
@@ -64,6 +65,8 @@ class BaseSocket:
     """State of one Engine.IO session; the calling style lives in subclasses."""
 
     upgrade_protocols = ['websocket']
+    #: Whether ``send`` may write to an idle websocket itself (``_write_through``).
+    _writes_through = False
 
     def __init__(self, server: Any, sid: str):
         self.server = server
@@ -97,6 +100,10 @@ class BaseSocket:
         self._websocket_close_code: int | None = None
         # Callbacks of the packets taken by the transport, not yet written.
         self._in_flight: list = []
+        # The websocket while its writer runs (write-through target), and
+        # whether the writer is busy with a batch.
+        self._direct_ws: Any = None
+        self._writing = False
         # Set when the outbox drains, for senders blocked on a full outbox.
         self._room = self._make_event(server) if server.max_queue_size else None
 
@@ -183,11 +190,46 @@ class BaseSocket:
             item = self.outbox.popleft()
             if type(item) is tuple:
                 self._run_callback(item[1], SocketIsClosedError())
+            elif type(item) is _StalledWrite:
+                item.write.close()
+                self._run_callback(item.callback, SocketIsClosedError())
 
     def _run_callback(self, callback: Any, error: BaseException | None) -> None:
         """Run a send callback; its errors are logged, a coroutine runs as a task."""
         if callback is not None:
             self.server._run_send_callback(callback, error)
+
+    def _can_write_through(self) -> bool:
+        """Whether a send may go straight to the websocket: its writer is idle."""
+        return self._direct_ws is not None and not self._writing and not self.outbox
+
+    def _write_through(self, pkt: packet.Packet, callback: Any) -> None:
+        """Write a packet on the sender's task while the websocket writer is idle.
+
+        Saves waking the writer task for every packet (issue 8).  A write that
+        has to wait (the transport is paused) is left in the outbox for the
+        writer to finish before anything queued after it.
+        """
+        if 'packet_create' in self.server.handlers:
+            self.server._fire_observer('packet_create', self.sid, pkt)
+        try:
+            write = self._direct_ws.send(pkt.encode())
+            waiting = write.send(None)
+        except StopIteration:
+            pass
+        except (UnicodeEncodeError, EncodeError):
+            self.server._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+        except Exception as exc:  # the peer went away: the reader reports it
+            self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
+            self._run_callback(callback, SocketIsClosedError())
+            return
+        else:
+            self.outbox.append(_StalledWrite(write, waiting, callback))
+            self._event.set()
+            return
+        self._run_callback(callback, None)
+        if 'drain' in self.server.handlers:
+            self.server._fire_observer('drain', self.sid)
 
     async def _wait_for_wake(self, timeout: float) -> None:  # pragma: no cover
         """Wait until woken or ``timeout`` seconds passed."""
@@ -502,6 +544,8 @@ class BaseSocket:
         A failed write only closes the websocket: the reader then sees the
         closed connection and closes the session with the reason.
         """
+        if self._writes_through:
+            self._direct_ws = ws
         try:
             while True:
                 try:
@@ -511,7 +555,12 @@ class BaseSocket:
                     break
                 if not packets:
                     break
+                self._writing = True
                 for pkt in packets:
+                    if type(pkt) is _StalledWrite:
+                        await pkt.finish()
+                        self._run_callback(pkt.callback, None)
+                        continue
                     try:
                         sent = ws.send(pkt.encode())
                         if sent is not None and isawaitable(sent):  # inline settle()
@@ -520,15 +569,49 @@ class BaseSocket:
                         self.server._log_error_once(
                             'Dropped a packet that is not valid UTF-8', 'bad-utf8'
                         )
+                self._writing = False
                 self._written()
                 if self.closed and not self.outbox:
                     break
         except Exception as exc:  # the peer went away: the reader reports it
             self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
         finally:
+            self._direct_ws = None
             self._fail_unwritten()
             code = self._websocket_close_code
             try:
                 await settle(ws.close() if code is None else ws.close(code))
             except Exception:  # already closed by the peer
                 pass
+
+
+class _StalledWrite:
+    """A write-through send that had to wait: the writer finishes it in order.
+
+    ``write`` is the driver's send coroutine, suspended on ``waiting`` (what it
+    yielded, usually a future).  It never counts as a droppable message.
+    """
+
+    __slots__ = ('write', 'waiting', 'callback')
+    packet_type = None
+
+    def __init__(self, write: Any, waiting: Any, callback: Any):
+        self.write = write
+        self.waiting = waiting
+        self.callback = callback
+
+    async def finish(self) -> None:
+        """Drive the suspended send to its end, as the task running it would."""
+        waiting = self.waiting
+        while True:
+            if getattr(waiting, '_asyncio_future_blocking', False):
+                # Reset as the task that received it would, or awaiting it fails.
+                waiting._asyncio_future_blocking = False
+            try:
+                await (waiting if waiting is not None else asyncio.sleep(0))
+            except Exception:  # noqa: S110 - the send sees it when resumed
+                pass
+            try:
+                waiting = self.write.send(None)
+            except StopIteration:
+                return

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from raw_clients import SEP, PollingClient, RawWebSocket
+from raw_clients import SEP, PollingClient, RawWebSocket, ResultThread
 from server_process import EchoServerProcess, _selected
 
 MODES = _selected(['threading', 'eventlet', 'asgi', 'aiohttp'])
@@ -179,3 +179,20 @@ def test_room_emit_and_send_to_many_encode_once():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ['room-emit', '1', 'send_packet_to_many', '1']
+
+
+def test_echoes_keep_their_order_when_the_client_reads_late(server):
+    """P-12, S-32 (issue 8 write-through): echoes of 300 messages of 50 KB sent while
+    the client does not read fill the server's transport, so writes have to wait;
+    once the client reads, all arrive, in order."""
+    ws, _ = RawWebSocket.connect(server.port)
+    try:
+        payloads = ['4m%d:' % i + 'x' * 50_000 for i in range(300)]
+        sender = ResultThread(lambda: [ws.send(p) for p in payloads])
+        time.sleep(1.0)  # not reading meanwhile
+        got = ws_messages(ws, 300)
+        sender.result()
+        assert [g.split(':')[0] for g in got] == ['4m%d' % i for i in range(300)]
+        assert got == payloads
+    finally:
+        ws.close()
