@@ -6,7 +6,7 @@ import asyncio
 
 from . import base_socket, packet
 from .base_socket import FOREVER
-from .exceptions import SocketIsClosedError
+from .exceptions import EncodeError, SocketIsClosedError
 
 
 class _Wakeup:
@@ -56,10 +56,48 @@ def _release(waiter: asyncio.Future) -> None:
         waiter.set_result(None)
 
 
-class AsyncSocket(base_socket.BaseSocket):
-    """An Engine.IO session on an ``AsyncServer``; the shared flows are awaited."""
+class _StalledWrite(base_socket.PendingWrite):
+    """A write-through send suspended on ``waiting`` (what the driver's send
+    coroutine ``write`` yielded, usually a future): the writer drives it on."""
 
-    _writes_through = True
+    __slots__ = ('write', 'waiting')
+
+    def __init__(self, write, waiting, callback):
+        super().__init__(callback)
+        self.write = write
+        self.waiting = waiting
+
+    async def finish(self, ws) -> None:
+        """Drive the suspended send to its end, as the task running it would."""
+        waiting = self.waiting
+        while True:
+            if getattr(waiting, '_asyncio_future_blocking', False):
+                # Reset as the task that received it would, or awaiting it fails.
+                waiting._asyncio_future_blocking = False
+            try:
+                await (waiting if waiting is not None else asyncio.sleep(0))
+            except Exception:  # noqa: S110 - the send sees it when resumed
+                pass
+            try:
+                waiting = self.write.send(None)
+            except StopIteration:
+                return
+
+    def abandon(self) -> None:
+        self.write.close()
+
+
+class AsyncSocket(base_socket.BaseSocket):
+    """An Engine.IO session on an ``AsyncServer``; the shared flows are awaited.
+
+    Write-through (issue 8): while the websocket writer is idle, ``send``
+    writes on the sender's task instead of waking the writer for every
+    packet; a write that has to wait is left to the writer, in order.
+    """
+
+    def __init__(self, server, sid):
+        super().__init__(server, sid)
+        self._writing = False  # the writer is busy with a batch
 
     def _make_event(self, server) -> _Wakeup:
         return _Wakeup()
@@ -85,13 +123,48 @@ class AsyncSocket(base_socket.BaseSocket):
             return
         if self._room is not None and self._outbox_full():
             await self._send_with_policy(pkt, callback)
-        elif self._can_write_through():
+        elif self._direct_ws is not None and not self._writing and not self.outbox:
             self._write_through(pkt, callback)
         else:
             self._queue(pkt, callback)
 
     async def _wait_for_room(self) -> None:
         await self._room.wait(FOREVER)
+
+    def _write_through(self, pkt: packet.Packet, callback) -> None:
+        """Write a packet to the idle websocket on the sender's task."""
+        server = self.server
+        if 'packet_create' in server.handlers:
+            server._fire_observer('packet_create', self.sid, pkt)
+        try:
+            write = self._direct_ws.send(pkt.encode())
+            waiting = write.send(None)
+        except StopIteration:
+            pass
+        except (UnicodeEncodeError, EncodeError):
+            server._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+        except Exception as exc:  # the peer went away: the reader reports it
+            server.logger.info('%s: websocket write failed: %r', self.sid, exc)
+            self._run_callback(callback, SocketIsClosedError())
+            return
+        else:
+            self.outbox.append(_StalledWrite(write, waiting, callback))
+            self._event.set()
+            return
+        self._run_callback(callback, None)
+        if 'drain' in server.handlers:
+            server._fire_observer('drain', self.sid)
+
+    def _attach_writer(self, ws) -> None:
+        self._direct_ws = ws
+
+    async def _next_batch(self) -> list:
+        packets = await super()._next_batch()
+        self._writing = True
+        return packets
+
+    def _end_batch(self) -> None:
+        self._writing = False
 
     async def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

@@ -29,7 +29,6 @@ supply the public methods in their own calling style and ``_wait_for_wake``.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import deque
@@ -65,8 +64,6 @@ class BaseSocket:
     """State of one Engine.IO session; the calling style lives in subclasses."""
 
     upgrade_protocols = ['websocket']
-    #: Whether ``send`` may write to an idle websocket itself (``_write_through``).
-    _writes_through = False
 
     def __init__(self, server: Any, sid: str):
         self.server = server
@@ -100,10 +97,9 @@ class BaseSocket:
         self._websocket_close_code: int | None = None
         # Callbacks of the packets taken by the transport, not yet written.
         self._in_flight: list = []
-        # The websocket while its writer runs (write-through target), and
-        # whether the writer is busy with a batch.
+        # The websocket senders may write to themselves while its writer runs
+        # (write-through, see the subclasses), or None.
         self._direct_ws: Any = None
-        self._writing = False
         # Set when the outbox drains, for senders blocked on a full outbox.
         self._room = self._make_event(server) if server.max_queue_size else None
 
@@ -190,46 +186,14 @@ class BaseSocket:
             item = self.outbox.popleft()
             if type(item) is tuple:
                 self._run_callback(item[1], SocketIsClosedError())
-            elif type(item) is _StalledWrite:
-                item.write.close()
+            elif isinstance(item, PendingWrite):
+                item.abandon()
                 self._run_callback(item.callback, SocketIsClosedError())
 
     def _run_callback(self, callback: Any, error: BaseException | None) -> None:
         """Run a send callback; its errors are logged, a coroutine runs as a task."""
         if callback is not None:
             self.server._run_send_callback(callback, error)
-
-    def _can_write_through(self) -> bool:
-        """Whether a send may go straight to the websocket: its writer is idle."""
-        return self._direct_ws is not None and not self._writing and not self.outbox
-
-    def _write_through(self, pkt: packet.Packet, callback: Any) -> None:
-        """Write a packet on the sender's task while the websocket writer is idle.
-
-        Saves waking the writer task for every packet (issue 8).  A write that
-        has to wait (the transport is paused) is left in the outbox for the
-        writer to finish before anything queued after it.
-        """
-        if 'packet_create' in self.server.handlers:
-            self.server._fire_observer('packet_create', self.sid, pkt)
-        try:
-            write = self._direct_ws.send(pkt.encode())
-            waiting = write.send(None)
-        except StopIteration:
-            pass
-        except (UnicodeEncodeError, EncodeError):
-            self.server._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
-        except Exception as exc:  # the peer went away: the reader reports it
-            self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)
-            self._run_callback(callback, SocketIsClosedError())
-            return
-        else:
-            self.outbox.append(_StalledWrite(write, waiting, callback))
-            self._event.set()
-            return
-        self._run_callback(callback, None)
-        if 'drain' in self.server.handlers:
-            self.server._fire_observer('drain', self.sid)
 
     async def _wait_for_wake(self, timeout: float) -> None:  # pragma: no cover
         """Wait until woken or ``timeout`` seconds passed."""
@@ -538,39 +502,49 @@ class BaseSocket:
             return ws.close()
         return None
 
+    def _attach_writer(self, ws: Any) -> None:
+        """The websocket writer starts on ``ws``: enable write-through if possible."""
+
+    async def _next_batch(self) -> list:
+        """The writer's next packets; ``[]`` once the session is closed and drained."""
+        try:
+            return await self._poll(FOREVER)
+        except QueueEmpty:
+            return []
+
+    def _end_batch(self) -> None:
+        """The writer handled the packets of ``_next_batch``."""
+
     async def _websocket_writer(self, ws: Any) -> None:
         """Send queued packets over the websocket until the session closes.
 
         A failed write only closes the websocket: the reader then sees the
         closed connection and closes the session with the reason.
         """
-        if self._writes_through:
-            self._direct_ws = ws
+        self._attach_writer(ws)
         try:
             while True:
+                # No deadline: pings keep coming, and a close wakes the writer.
+                packets = await self._next_batch()
                 try:
-                    # No deadline: pings keep coming, and a close wakes the writer.
-                    packets = await self._poll(FOREVER)
-                except QueueEmpty:
-                    break
-                if not packets:
-                    break
-                self._writing = True
-                for pkt in packets:
-                    if type(pkt) is _StalledWrite:
-                        await pkt.finish()
-                        self._run_callback(pkt.callback, None)
-                        continue
-                    try:
-                        sent = ws.send(pkt.encode())
-                        if sent is not None and isawaitable(sent):  # inline settle()
-                            await sent
-                    except (UnicodeEncodeError, EncodeError):
-                        self.server._log_error_once(
-                            'Dropped a packet that is not valid UTF-8', 'bad-utf8'
-                        )
-                self._writing = False
-                self._written()
+                    if not packets:
+                        break
+                    for pkt in packets:
+                        if isinstance(pkt, PendingWrite):
+                            await pkt.finish(ws)
+                            self._run_callback(pkt.callback, None)
+                            continue
+                        try:
+                            sent = ws.send(pkt.encode())
+                            if sent is not None and isawaitable(sent):  # inline settle()
+                                await sent
+                        except (UnicodeEncodeError, EncodeError):
+                            self.server._log_error_once(
+                                'Dropped a packet that is not valid UTF-8', 'bad-utf8'
+                            )
+                    self._written()
+                finally:
+                    self._end_batch()
                 if self.closed and not self.outbox:
                     break
         except Exception as exc:  # the peer went away: the reader reports it
@@ -585,33 +559,20 @@ class BaseSocket:
                 pass
 
 
-class _StalledWrite:
-    """A write-through send that had to wait: the writer finishes it in order.
+class PendingWrite:
+    """A message a write-through send started but could not finish: the writer
+    ends it (``finish``) before anything queued after it.  Never dropped by
+    ``queue_overflow='drop_oldest'`` (it is not a message packet any more)."""
 
-    ``write`` is the driver's send coroutine, suspended on ``waiting`` (what it
-    yielded, usually a future).  It never counts as a droppable message.
-    """
-
-    __slots__ = ('write', 'waiting', 'callback')
+    __slots__ = ('callback',)
     packet_type = None
 
-    def __init__(self, write: Any, waiting: Any, callback: Any):
-        self.write = write
-        self.waiting = waiting
+    def __init__(self, callback: Any):
         self.callback = callback
 
-    async def finish(self) -> None:
-        """Drive the suspended send to its end, as the task running it would."""
-        waiting = self.waiting
-        while True:
-            if getattr(waiting, '_asyncio_future_blocking', False):
-                # Reset as the task that received it would, or awaiting it fails.
-                waiting._asyncio_future_blocking = False
-            try:
-                await (waiting if waiting is not None else asyncio.sleep(0))
-            except Exception:  # noqa: S110 - the send sees it when resumed
-                pass
-            try:
-                waiting = self.write.send(None)
-            except StopIteration:
-                return
+    async def finish(self, ws: Any) -> None:  # pragma: no cover
+        """Complete the write on ``ws``."""
+        raise NotImplementedError
+
+    def abandon(self) -> None:
+        """The session ended before the write could finish."""

@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+import threading
+
 from . import base_socket, packet
 from ._coro import run_sync
-from .exceptions import SocketIsClosedError
+from .exceptions import EncodeError, SocketIsClosedError
 
 #: Kept here for compatibility: the websocket close code for oversized messages.
 MESSAGE_TOO_BIG = base_socket.MESSAGE_TOO_BIG
 
 
+class _PartialFrame(base_socket.PendingWrite):
+    """The unsent tail of a frame a non-blocking write could not finish."""
+
+    __slots__ = ('data',)
+
+    def __init__(self, data: bytes, callback):
+        super().__init__(callback)
+        self.data = data
+
+    async def finish(self, ws) -> None:
+        ws.write_raw(self.data)
+
+
 class Socket(base_socket.BaseSocket):
-    """An Engine.IO session on a sync server; the shared flows run with blocking I/O."""
+    """An Engine.IO session on a sync server; the shared flows run with blocking I/O.
+
+    Write-through (issue 8): when the driver's websocket can write without
+    blocking (``nonblocking_writes``), whoever queues a packet also writes
+    the outbox, on its own thread, as far as the socket takes it without
+    blocking; only what would block is left to the writer thread.  One lock
+    serialises the writers, so packets leave in the order they were queued.
+    """
+
+    def __init__(self, server, sid):
+        super().__init__(server, sid)
+        self._write_lock = threading.Lock()
 
     async def _wait_for_wake(self, timeout: float) -> None:
         self._event.wait(None if timeout == base_socket.FOREVER else timeout)
@@ -40,6 +66,87 @@ class Socket(base_socket.BaseSocket):
     async def _wait_for_room(self) -> None:
         # Bounded, so a wakeup lost between clear() and wait() costs one second.
         self._room.wait(1.0)
+
+    # -- write-through -------------------------------------------------------------
+
+    def _queue(self, pkt: packet.Packet, callback=None) -> None:
+        if self._direct_ws is None:
+            super()._queue(pkt, callback)
+            return
+        self.outbox.append(pkt if callback is None else (pkt, callback))
+        if 'packet_create' in self.server.handlers:
+            self.server._fire_observer('packet_create', self.sid, pkt)
+        self._write_outbox()
+
+    def _write_outbox(self) -> None:
+        """Write queued packets on this thread while the socket takes them at once."""
+        lock = self._write_lock
+        while self.outbox:
+            if not lock.acquire(False):
+                self._event.set()  # the holder may be the writer: it looks again
+                return
+            try:
+                ws = self._direct_ws
+                blocked = ws is None or self._write_nowait(ws)
+            finally:
+                lock.release()
+            if blocked:
+                self._event.set()  # the writer thread waits until it can write
+                return
+
+    def _write_nowait(self, ws) -> bool:
+        """Write the outbox without blocking; True if the rest must wait for the writer."""
+        outbox = self.outbox
+        server = self.server
+        while outbox:
+            item = outbox.popleft()
+            callback = None
+            if type(item) is tuple:
+                item, callback = item
+            try:
+                if isinstance(item, _PartialFrame):
+                    callback = item.callback
+                    rest = ws.write_raw_nowait(item.data)
+                else:
+                    rest = ws.write_nowait(item.encode())
+            except (UnicodeEncodeError, EncodeError):
+                server._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+                rest = b''
+            except Exception as exc:  # the peer went away: the reader reports it
+                server.logger.info('%s: websocket write failed: %r', self.sid, exc)
+                self._run_callback(callback, SocketIsClosedError())
+                continue
+            if rest:
+                outbox.appendleft(_PartialFrame(rest, callback))
+                return True
+            self._run_callback(callback, None)
+        if self._room is not None:
+            self._room.set()
+        if 'drain' in server.handlers:
+            server._fire_observer('drain', self.sid)
+        return False
+
+    def _attach_writer(self, ws) -> None:
+        if getattr(ws, 'nonblocking_writes', False):
+            self._direct_ws = ws
+
+    async def _next_batch(self) -> list:
+        if self._direct_ws is None:
+            return await super()._next_batch()
+        # Write-through: only what would block, a close, or a busy lock wakes
+        # the writer; it takes the lock before the packets, so none is overtaken.
+        while True:
+            if not self.outbox and not self.closed:
+                self._event.wait()
+                self._event.clear()
+            self._write_lock.acquire()
+            if self.outbox or self.closed:
+                return self._take_packets()
+            self._write_lock.release()
+
+    def _end_batch(self) -> None:
+        if self._direct_ws is not None:
+            self._write_lock.release()
 
     def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import _socket
+import socket
+
 import simple_websocket
+from wsproto.events import Message, TextMessage
 
 from ..exceptions import ContentTooLongError
+
+#: ``send`` flag for a write that never blocks (absent on Windows).
+_DONTWAIT = getattr(socket, 'MSG_DONTWAIT', None)
 
 
 class _Server(simple_websocket.Server):
@@ -35,10 +42,16 @@ class SimpleWebSocketWSGI:
         self.server = server
         self.server_args = kwargs
         self.ws = None
+        #: Whether ``write_nowait`` works: a plain blocking socket (not gevent's).
+        self.nonblocking_writes = False
 
     def __call__(self, environ, start_response):
         limit = self.server.max_http_buffer_size
         self.ws = _Server(environ, max_message_size=limit, **self.server_args)
+        sock = self.ws.sock
+        self.nonblocking_writes = (
+            _DONTWAIT is not None and isinstance(sock, _socket.socket) and sock.gettimeout() is None
+        )
         result = self.app(self)
         if self.ws.mode == 'gunicorn':
             raise StopIteration()
@@ -61,6 +74,26 @@ class SimpleWebSocketWSGI:
             self.ws.send(message)
         except simple_websocket.ConnectionClosed:
             raise OSError('websocket is closed') from None
+
+    def write_nowait(self, message) -> bytes:
+        """Frame a message and write what the socket takes now; the unsent rest."""
+        ws = self.ws
+        if not ws.connected:
+            raise OSError('websocket is closed')
+        event = TextMessage(data=message) if isinstance(message, str) else Message(data=message)
+        return self.write_raw_nowait(ws.ws.send(event))
+
+    def write_raw_nowait(self, data: bytes) -> bytes:
+        """Write what the socket takes of framed bytes now; the unsent rest."""
+        try:
+            written = self.ws.sock.send(data, _DONTWAIT)
+        except BlockingIOError:
+            return data
+        return data[written:]
+
+    def write_raw(self, data: bytes) -> None:
+        """Write framed bytes, blocking until all are sent."""
+        self.ws.sock.sendall(data)
 
     def wait(self):
         """The next message, or None once the websocket is closed.

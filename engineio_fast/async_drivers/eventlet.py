@@ -1,5 +1,7 @@
 """The ``eventlet`` async mode: green threads, eventlet's websocket server."""
 
+from __future__ import annotations
+
 from eventlet import queue, sleep, spawn
 from eventlet.green.threading import Event
 from eventlet.websocket import WebSocketWSGI as _EventletWebSocketWSGI
@@ -26,11 +28,31 @@ class EventletThread:
         return None
 
 
+def unmask(data: bytes, mask: tuple, length: int | None = None, offset: int = 0) -> bytes:
+    """XOR ``data`` with the 4-byte websocket ``mask`` starting at ``offset``.
+
+    Replaces eventlet's byte-at-a-time version, which spends about a
+    microsecond per byte without yielding: 15 MB of client messages kept the
+    whole server busy for seconds.  One big-integer XOR does it in C.
+    """
+    if length is None:
+        length = len(data)
+    if not length:
+        return b''
+    shift = offset % 4
+    key = bytes(mask[shift:] + mask[:shift]) * (length // 4 + 1)
+    return (
+        int.from_bytes(data[:length], 'little') ^ int.from_bytes(key[:length], 'little')
+    ).to_bytes(length, 'little')
+
+
 class _EventletWebSocket:
     """eventlet's websocket with the ``send``/``wait``/``close(code)`` interface."""
 
     def __init__(self, websocket):
         self._ws = websocket
+        if hasattr(websocket, '_apply_mask'):
+            websocket._apply_mask = unmask
 
     def send(self, message) -> None:
         self._ws.send(message)
