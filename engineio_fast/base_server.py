@@ -25,7 +25,7 @@ from ._constants import (
 from ._coro import settle
 from ._events import EventHandlers
 from ._logging import choose_logger
-from ._protocol import http
+from ._protocol import http, worker_sid
 from .exceptions import (
     ContentTooLongError,
     DecodeError,
@@ -100,6 +100,7 @@ class BaseServer(EventHandlers):
         cors_max_age=None,
         max_queue_size=None,
         queue_overflow='block',
+        worker_id=None,
         **kwargs,
     ):
         self.ping_timeout = ping_timeout
@@ -131,6 +132,7 @@ class BaseServer(EventHandlers):
         self.max_queue_size = max_queue_size
         self.queue_overflow = queue_overflow
         self.initial_packet = initial_packet
+        self.worker_id = worker_sid.check_worker_id(worker_id)
         self.sockets: dict = {}
         #: Closed polling sessions whose final packets still await a GET (P-28).
         self._lingering: dict = {}
@@ -211,10 +213,14 @@ class BaseServer(EventHandlers):
         return self._async['event'](*args, **kwargs)
 
     def generate_id(self) -> str:
-        """Generate a unique session id: 12 random bytes and a counter (P-08)."""
+        """Generate a unique session id: 12 random bytes and a counter (P-08).
+
+        With ``worker_id`` the id starts with ``<worker_id>.``.
+        """
         raw = secrets.token_bytes(12) + self.sequence_number.to_bytes(3, 'big')
         self.sequence_number = (self.sequence_number + 1) & 0xFFFFFF
-        return base64.b64encode(raw).decode('ascii').replace('/', '_').replace('+', '-')
+        sid = base64.b64encode(raw).decode('ascii').replace('/', '_').replace('+', '-')
+        return worker_sid.issue(self.worker_id, sid)
 
     # -- sessions ----------------------------------------------------------------
 
@@ -563,6 +569,9 @@ class BaseServer(EventHandlers):
         """
         socket = self.sockets.get(sid)
         if socket is None or socket.closed:
+            misrouted = socket is None and worker_sid.misrouted(sid, self.worker_id)
+            if misrouted:
+                self._log_error_once(misrouted, 'misrouted-sid')
             raise http.invalid_session(sid)
         if socket._ping_overdue():
             await settle(self._close_socket_on_timeout(socket))

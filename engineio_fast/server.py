@@ -66,6 +66,11 @@ class Server(base_server.BaseServer):
     :param cookie_defaults: ``'legacy'`` or ``'js'`` cookie attributes.
     :param initial_packet: a message queued right after the OPEN packet.
     :param cors_max_age: ``Access-Control-Max-Age`` for preflight requests.
+    :param worker_id: the name of this worker process behind a load balancer
+                      (``A-Z a-z 0-9 _ -``); session ids then start with
+                      ``<worker_id>.`` so the balancer can route on them, and a
+                      request for another worker's session is logged as
+                      misrouted (see docs/scaling.md).
     """
 
     def __init__(self, *args, **kwargs):
