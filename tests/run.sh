@@ -26,6 +26,11 @@ command -v chromium >/dev/null || {
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
     $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 }
+# The scale-out test (tests/scaleout) runs Debian's nginx and redis-server as its children.
+command -v nginx >/dev/null && command -v redis-server >/dev/null || {
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx redis-server
+}
 # The release artefacts: a manylinux wheel (auditwheel-repaired) and an sdist
 # checked to install without Cython; the suite then runs on the installed wheel.
 DIST=$(bash "$ROOT/tests/build_dist.sh" "$WORK/dist" | tail -n 2)
