@@ -121,7 +121,8 @@ def nginx_conf(root: Path, port: int, workers: dict[str, int]) -> str:
     routes = '\n'.join('        ~^%s\\. eio_%s;' % (worker, worker) for worker in workers)
     # As root, nginx would run its worker as "nobody", which cannot use the
     # private temp dir; the master drops privileges only when it has them.
-    user = 'user root;' if os.geteuid() == 0 else ''
+    user = '# started as root: the worker keeps it, to use the private temp dir\nuser root;'
+    user = user if os.geteuid() == 0 else ''
     return NGINX_CONF.format(
         root=root,
         port=port,
