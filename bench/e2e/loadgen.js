@@ -23,6 +23,11 @@
  * the rest of the machine used meanwhile (busy time in /proc/stat minus both),
  * which tells how noisy the run was.
  *
+ * With `sio: true` the messages are Socket.IO events on the default namespace
+ * (bench/scaleout: python-socketio behind nginx): each session first joins the
+ * namespace (`40`), a message is `420["echo",<text>]` and its answer is the
+ * acknowledgement `430[...]`.  `serverPids` (several workers) sums their CPU.
+ *
  * Scenarios (config.scenario):
  *   ws_echo         `clients` websockets, each echoing `window` messages in flight
  *   polling_echo    `clients` polling sessions, a long-poll GET always pending
@@ -45,6 +50,10 @@ const HOST = '127.0.0.1';
 const PATH = config.path || '/engine.io/';
 const CLK_TCK = config.clkTck || 100;
 const SEP = '\x1e';
+const SERVER_PIDS = config.serverPids || [config.serverPid];
+/** An Engine.IO message packet carrying `text`, and whether a packet answers one. */
+const frame = config.sio ? (text) => '420' + JSON.stringify(['echo', text]) : (text) => '4' + text;
+const isAnswer = config.sio ? (text) => text.startsWith('430') : (text) => text[0] === '4';
 
 const hardTimeout = setTimeout(() => {
   fail(new Error(`timed out after ${config.timeout} s`));
@@ -63,12 +72,16 @@ function nowMs() {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-/** Server CPU in microseconds (utime+stime of every thread, live and exited). */
+/** Server CPU in microseconds (utime+stime of every thread, live and exited), all pids. */
 function serverCpuUs() {
-  const stat = fs.readFileSync(`/proc/${config.serverPid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  let total = 0;
+  for (const pid of SERVER_PIDS) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  }
+  return total;
 }
 
 /** CPU time every process on the machine spent (busy jiffies of /proc/stat), microseconds. */
@@ -175,7 +188,12 @@ function openWebSocket(onMessage) {
     ws.on('message', (data) => {
       const text = data.toString();
       if (!open) {
+        if (config.sio && text.startsWith('40')) {
+          open = true; // the namespace CONNECT answered
+          return resolve(ws);
+        }
         if (text[0] !== '0') return reject(new Error(`expected OPEN, got ${text.slice(0, 80)}`));
+        if (config.sio) return ws.send('40');
         open = true;
         return resolve(ws);
       }
@@ -205,10 +223,10 @@ async function wsEcho() {
     const client = { sent: [], seq: 0 };
     client.send = () => {
       client.sent.push(nowMs());
-      client.ws.send(pad(`4c${i}:${client.seq++}:`));
+      client.ws.send(frame(pad(`c${i}:${client.seq++}:`)));
     };
     client.ws = await openWebSocket((text) => {
-      if (text[0] !== '4') return;
+      if (!isAnswer(text)) return;
       win.record(nowMs() - client.sent.shift());
       if (win.running) client.send();
     });
@@ -377,10 +395,11 @@ async function pollingEcho() {
     const getConn = new HttpConnection();
     const postConn = new HttpConnection();
     const url = `${PATH}?EIO=4&transport=polling&sid=${await pollingHandshake(getConn)}`;
+    if (config.sio) await post(postConn, url, '40'); // its answer arrives on the first poll
     const client = { sent: [], seq: 0, pong: false };
     client.send = () => {
       client.sent.push(nowMs());
-      const message = pad(`4p${i}:${client.seq++}:`);
+      const message = frame(pad(`p${i}:${client.seq++}:`));
       post(postConn, url, client.pong ? '3' + SEP + message : message).catch(fail);
       client.pong = false;
     };
@@ -392,7 +411,7 @@ async function pollingEcho() {
         for (const packet of res.body.split(SEP)) {
           // Rare (pingInterval is 25 s): the PONG rides on the next message's POST.
           if (packet === '2') client.pong = true;
-          else if (packet[0] === '4') {
+          else if (isAnswer(packet)) {
             win.record(nowMs() - client.sent.shift());
             if (win.running) client.send();
           }
