@@ -3,7 +3,7 @@
 Usage::
 
     python bench/scaleout/run.py [--rounds 3] [--warmup 2] [--duration 5] [--clients 20]
-                                 [--server uvicorn|gunicorn] [--write]
+                                 [--window 1] [--servers uvicorn gunicorn] [--write]
 
 Each run starts the example deployment (examples/scaleout/deploy.py: redis,
 N workers of python-socketio on engineio_fast, nginx routing on the sid) and
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -48,6 +49,20 @@ SCENARIOS = {
     'polling_echo': 'polling sessions (a GET always pending), Socket.IO echo with ack',
 }
 WORKER_COUNTS = (1, 2)
+SERVERS = {
+    'uvicorn': 'uvicorn: `socketio.AsyncServer` + `AsyncRedisManager`',
+    'gunicorn': 'gunicorn gthread (100 threads): `socketio.Server` (threading) + `RedisManager`',
+}
+
+
+def worker_pids(deployment: deploy.Deployment) -> list[int]:
+    """The workers' processes, gunicorn's worker children included (Linux /proc)."""
+    pids = []
+    for child in deployment.workers.values():
+        pid = child.process.pid
+        children = Path('/proc/%d/task/%d/children' % (pid, pid)).read_text().split()
+        pids += [pid, *map(int, children)]
+    return pids
 
 
 def run_load(deployment: deploy.Deployment, scenario: str, args: argparse.Namespace) -> dict:
@@ -59,7 +74,7 @@ def run_load(deployment: deploy.Deployment, scenario: str, args: argparse.Namesp
         'sio': True,
         'path': deploy.PATH,
         'port': deployment.port,
-        'serverPids': [child.process.pid for child in deployment.workers.values()],
+        'serverPids': worker_pids(deployment),
         'clkTck': os.sysconf('SC_CLK_TCK'),
         'warmup': args.warmup,
         'duration': args.duration,
@@ -85,27 +100,38 @@ def run_all(args: argparse.Namespace) -> tuple[dict, list[float]]:
     loads = []
     for round_no in range(args.rounds):
         counts = WORKER_COUNTS if round_no % 2 == 0 else WORKER_COUNTS[::-1]
-        for count in counts:
-            deployment = deploy.Deployment([args.server] * count).start()
-            try:
-                for scenario in args.scenarios:
-                    result = run_load(deployment, scenario, args)
-                    loads.append(os.getloadavg()[0])
-                    if 'error' in result:
-                        raise SystemExit('%s, %d workers: %s' % (scenario, count, result['error']))
-                    results.setdefault((scenario, count), []).append(result)
-                    print(
-                        'round %d, %d worker(s), %s: %.0f msgs/s'
-                        % (round_no + 1, count, scenario, result['msgsPerSec']),
-                        file=sys.stderr,
-                    )
-            finally:
-                deployment.stop()
+        for server in args.servers:
+            for count in counts:
+                run_deployment(server, count, args, results, loads, round_no)
     return results, loads
+
+
+def run_deployment(server, count, args, results, loads, round_no) -> None:
+    """Start ``count`` workers on ``server``, run every scenario on them, stop them."""
+    deployment = deploy.Deployment([server] * count).start()
+    try:
+        for scenario in args.scenarios:
+            result = run_load(deployment, scenario, args)
+            loads.append(os.getloadavg()[0])
+            if 'error' in result:
+                raise SystemExit('%s, %s x%d: %s' % (scenario, server, count, result['error']))
+            results.setdefault((server, scenario, count), []).append(result)
+            print(
+                'round %d, %s x%d, %s: %.0f msgs/s'
+                % (round_no + 1, server, count, scenario, result['msgsPerSec']),
+                file=sys.stderr,
+            )
+    finally:
+        deployment.stop()
 
 
 def median(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
+
+
+def rates(runs: list[dict]) -> str:
+    """Every round's msgs/s, in order: how much the machine moved them."""
+    return ', '.join('%.0f' % run['msgsPerSec'] for run in runs)
 
 
 def report(results: dict, loads: list[float], args: argparse.Namespace, command: str) -> str:
@@ -119,13 +145,12 @@ def report(results: dict, loads: list[float], args: argparse.Namespace, command:
         command,
         '```',
         '',
-        'Run of %s, Python %s, %d CPUs, %s workers of python-socketio %s on engineio_fast, '
+        'Run of %s, Python %s, %d CPUs, python-socketio %s on engineio_fast, '
         'nginx %s, `--clients %d --window %d`, %d rounds of %g s (after %g s warm-up); medians.'
         % (
             datetime.date.today().isoformat(),
             platform.python_version(),
             os.cpu_count(),
-            args.server,
             _version('socketio'),
             _nginx_version(),
             args.clients,
@@ -138,19 +163,23 @@ def report(results: dict, loads: list[float], args: argparse.Namespace, command:
         'and other agents used the machine meanwhile (1-min load average %.1f..%.1f), so read '
         'the ratio, not the absolute rates.' % (min(loads), max(loads)),
         '',
-        '| scenario | 1 worker msgs/s | 2 workers msgs/s | 2/1 | worker CPU us/msg (1 / 2) '
-        '| load generator CPU % (1 / 2) | rest of machine CPU % (1 / 2) |',
-        '|---|---|---|---|---|---|---|',
+        '| workers | scenario | 1 worker msgs/s | 2 workers msgs/s | 2/1 | 1 worker, rounds | '
+        '2 workers, rounds | worker CPU us/msg (1 / 2) | load generator CPU % (1 / 2) '
+        '| rest of machine CPU % (1 / 2) |',
+        '|---|---|---|---|---|---|---|---|---|---|',
     ]
-    for scenario in args.scenarios:
-        one, two = results[scenario, 1], results[scenario, 2]
+    for server, scenario in itertools.product(args.servers, args.scenarios):
+        one, two = results[server, scenario, 1], results[server, scenario, 2]
         lines.append(
-            '| %s | %.0f | %.0f | %.2fx | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f |'
+            '| %s | %s | %.0f | %.0f | %.2fx | %s | %s | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f |'
             % (
+                server,
                 scenario,
                 median(one, 'msgsPerSec'),
                 median(two, 'msgsPerSec'),
                 median(two, 'msgsPerSec') / median(one, 'msgsPerSec'),
+                rates(one),
+                rates(two),
                 median(one, 'serverCpuUsPerMsg'),
                 median(two, 'serverCpuUsPerMsg'),
                 median(one, 'loadCpuPct'),
@@ -160,6 +189,7 @@ def report(results: dict, loads: list[float], args: argparse.Namespace, command:
             )
         )
     lines += [''] + ['- `%s`: %s' % (name, SCENARIOS[name]) for name in args.scenarios]
+    lines += ['- `%s` workers: %s' % (name, SERVERS[name]) for name in args.servers]
     lines += [
         '- "rest of machine" is everything but the workers and the load generator: '
         'nginx and redis of the run, plus other users of the machine.',
@@ -198,7 +228,7 @@ def main() -> None:
     parser.add_argument('--duration', type=float, default=5.0)
     parser.add_argument('--clients', type=int, default=20)
     parser.add_argument('--window', type=int, default=1, help='messages in flight per client')
-    parser.add_argument('--server', choices=['uvicorn', 'gunicorn'], default='uvicorn')
+    parser.add_argument('--servers', nargs='+', choices=list(SERVERS), default=['uvicorn'])
     parser.add_argument('--scenarios', nargs='+', choices=list(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument('--write', action='store_true', help='update bench/RESULTS.md')
     args = parser.parse_args()
