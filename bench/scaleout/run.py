@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,7 @@ def run_deployment(server, count, args, results, loads, round_no) -> None:
             )
     finally:
         deployment.stop()
+        shutil.rmtree(deployment.root, ignore_errors=True)
 
 
 def median(runs: list[dict], key: str) -> float:

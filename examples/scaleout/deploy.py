@@ -6,9 +6,10 @@ Usage::
 
 Everything runs as a child of this script on 127.0.0.1, with its files
 (nginx.conf, logs, pid and temp paths, one log per worker) in a temporary
-directory printed at start; Ctrl-C stops it all.  Needs nginx and
-redis-server on PATH (Debian: ``apt-get install nginx redis-server``) and
-uvicorn or gunicorn, python-socketio and redis in this interpreter.
+directory printed at start and kept afterwards for a look at the logs; Ctrl-C
+stops it all.  Needs nginx and redis-server on PATH (Debian: ``apt-get install
+nginx redis-server``) and uvicorn or gunicorn, python-socketio and redis in
+this interpreter.
 
 The test suite (tests/scaleout) and the benchmark (bench/scaleout) start the
 same deployment through :class:`Deployment`.
