@@ -131,7 +131,10 @@ def _options() -> dict:
 
 
 def report(**event) -> None:
-    print(json.dumps(event), flush=True)
+    # One write per line: print() writes the text and the newline separately,
+    # so lines reported by two threads at once could merge and be lost.
+    sys.stdout.write(json.dumps(event) + '\n')
+    sys.stdout.flush()
 
 
 OPTIONS = _options()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _socket
 import socket
+import struct
 
 import simple_websocket
 from wsproto.events import Message, TextMessage
@@ -12,6 +13,31 @@ from ..exceptions import ContentTooLongError
 
 #: ``send`` flag for a write that never blocks (absent on Windows).
 _DONTWAIT = getattr(socket, 'MSG_DONTWAIT', None)
+#: The last message framed by ``plain_frame`` and its frame: a broadcast sends one
+#: encoded packet object to every recipient, so it is framed once (F-03).
+_last_frame: tuple = (None, b'')
+
+
+def plain_frame(message) -> bytes:
+    """A server websocket frame (final, unmasked, no extension) for a message."""
+    global _last_frame
+    last = _last_frame
+    if last[0] is message:
+        return last[1]
+    if isinstance(message, str):
+        payload, first = message.encode('utf-8'), 0x81
+    else:
+        payload, first = bytes(message), 0x82
+    size = len(payload)
+    if size < 126:
+        header = struct.pack('!BB', first, size)
+    elif size < 65536:
+        header = struct.pack('!BBH', first, 126, size)
+    else:
+        header = struct.pack('!BBQ', first, 127, size)
+    frame = header + payload
+    _last_frame = (message, frame)
+    return frame
 
 
 class _Server(simple_websocket.Server):
@@ -52,6 +78,9 @@ class SimpleWebSocketWSGI:
         self.nonblocking_writes = (
             _DONTWAIT is not None and isinstance(sock, _socket.socket) and sock.gettimeout() is None
         )
+        # simple-websocket accepts permessage-deflate whenever it is offered;
+        # without it, frames are plain and can be built (and shared) here.
+        self._plain_frames = 'HTTP_SEC_WEBSOCKET_EXTENSIONS' not in environ
         result = self.app(self)
         if self.ws.mode == 'gunicorn':
             raise StopIteration()
@@ -80,8 +109,13 @@ class SimpleWebSocketWSGI:
         ws = self.ws
         if not ws.connected:
             raise OSError('websocket is closed')
-        event = TextMessage(data=message) if isinstance(message, str) else Message(data=message)
-        return self.write_raw_nowait(ws.ws.send(event))
+        if self._plain_frames:
+            frame = plain_frame(message)
+        elif isinstance(message, str):
+            frame = ws.ws.send(TextMessage(data=message))
+        else:
+            frame = ws.ws.send(Message(data=message))
+        return self.write_raw_nowait(frame)
 
     def write_raw_nowait(self, data: bytes) -> bytes:
         """Write what the socket takes of framed bytes now; the unsent rest."""
