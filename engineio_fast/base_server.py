@@ -40,6 +40,24 @@ default_logger = logging.getLogger('engineio.server')
 WEBSOCKET_HEADERS = 'engineio_fast.websocket_headers'
 
 
+class _BrokenBody(Exception):
+    """A POST body that did not arrive whole: cut short, or its framing invalid."""
+
+
+async def _read_some(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes of a request body; transport failures become :class:`_BrokenBody`.
+
+    The servers report a client gone mid-body or bad chunked framing as
+    ``OSError`` (``ConnectionError``, werkzeug, gevent) or ``ValueError`` (eventlet).
+    """
+    try:
+        return await settle(stream.read(size))
+    except DecodeError:  # a body the server inflates itself and found corrupt (aiohttp)
+        raise
+    except (OSError, ValueError):
+        raise _BrokenBody() from None
+
+
 class BaseServer(EventHandlers):
     """Configuration and the transport-independent half of an Engine.IO server."""
 
@@ -515,10 +533,10 @@ class BaseServer(EventHandlers):
         return self._ok(jsonp_index=jsonp_index)
 
     async def _read_body(self, environ: dict) -> bytes:
-        """Read a POST body; a client gone mid-body is a 400 for a request nobody reads."""
+        """Read a POST body; a body cut short or malformed in transit is a 400, never delivered."""
         try:
             return await self._read_body_checked(environ)
-        except ConnectionError:
+        except _BrokenBody:
             raise ProtocolError(400, http.BAD_REQUEST) from None
 
     async def _read_body_checked(self, environ: dict) -> bytes:
@@ -534,14 +552,16 @@ class BaseServer(EventHandlers):
             try:
                 size = int(length)
             except ValueError:
-                raise ProtocolError(400, http.BAD_REQUEST) from None
+                raise _BrokenBody() from None
+            if size < 0:
+                raise _BrokenBody()
             self._check_body_size(size)
             chunks = []
             received = 0
             while received < size:
-                chunk = await settle(stream.read(size - received))
+                chunk = await _read_some(stream, size - received)
                 if not chunk:
-                    break
+                    raise _BrokenBody()  # the client left before the whole body
                 chunks.append(chunk)
                 received += len(chunk)
             body = b''.join(chunks)
@@ -549,7 +569,7 @@ class BaseServer(EventHandlers):
             chunks = []
             received = 0
             while received <= limit:
-                chunk = await settle(stream.read(limit + 1 - received))
+                chunk = await _read_some(stream, limit + 1 - received)
                 if not chunk:
                     break
                 chunks.append(chunk)
