@@ -161,9 +161,9 @@ class _RequestBody:
 
     async def _next(self) -> bytes:
         event = await self._receive()
-        if event['type'] != 'http.request':  # http.disconnect
+        if event['type'] != 'http.request':  # http.disconnect before the body ended
             self._more = False
-            return b''
+            raise ConnectionResetError('client disconnected before the end of the body')
         self._more = event.get('more_body', False)
         return event.get('body', b'')
 
