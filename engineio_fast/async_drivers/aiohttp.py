@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.http_websocket import WebSocketError
 
-from ..exceptions import ContentTooLongError
+from ..exceptions import ContentTooLongError, DecodeError
 from ._environ import build_environ
 from ._shielded import serve_shielded
 
@@ -19,7 +20,19 @@ class _Body:
         self._stream = stream
 
     async def read(self, n: int = -1) -> bytes:
-        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end."""
+        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end.
+
+        A body aiohttp could not inflate is a ``DecodeError`` (P-25); any
+        other failure of the body a ``ConnectionResetError``.
+        """
+        try:
+            return await self._read(n)
+        except web.RequestPayloadError as exc:
+            if isinstance(exc.__cause__, ContentEncodingError):
+                raise DecodeError('Invalid compressed data') from None
+            raise ConnectionResetError(str(exc)) from None
+
+    async def _read(self, n: int) -> bytes:
         if n is None or n < 0:
             return await self._stream.read()
         chunks = []
@@ -66,6 +79,11 @@ def translate_request(request: web.BaseRequest) -> dict:
         (host, port),
         'HTTP/%d.%d' % tuple(request.version),
     )
+    if request.message.compression is not None:
+        # aiohttp inflates gzip/deflate/br/zstd bodies itself: the engine gets
+        # the inflated bytes, of a length the header does not give.
+        environ.pop('HTTP_CONTENT_ENCODING', None)
+        environ.pop('CONTENT_LENGTH', None)
     environ['aiohttp.request'] = request
     return environ
 
