@@ -430,7 +430,8 @@ class BaseSocket:
         if self.connected:
             if not await self._finish_upgrade(ws):
                 self.upgrading = False
-                await settle(ws.close())
+                code = self._websocket_close_code
+                await settle(ws.close() if code is None else ws.close(code))
                 return []
         else:
             self.connected = True
@@ -474,16 +475,21 @@ class BaseSocket:
         """The probe exchange of a polling session's upgrade; False if it failed."""
         server = self.server
         server._timers.call_later(server.upgrade_timeout, lambda: self._expire_upgrade(ws))
-        loads = packet.Packet.json.loads
         try:
-            ptype, data, _ = _codec.decode_packet(await settle(ws.wait()) or '', loads)
+            ptype, data = await self._probe_frame(ws)
             if ptype != PING or data != 'probe':
                 return False
             await settle(ws.send(_PROBE_PONG.encode()))
             # A GET held by the client gets a noop and ends (P-40).
             self._queue(_NOOP_PACKET)
-            ptype, _, _ = _codec.decode_packet(await settle(ws.wait()) or '', loads)
+            ptype, _ = await self._probe_frame(ws)
         except (DecodeError, OSError):
+            return False
+        except ContentTooLongError:  # H-43, as on an upgraded websocket
+            limit = server.max_http_buffer_size
+            server.logger.warning('%s: websocket message over %d bytes', self.sid, limit)
+            self._websocket_close_code = MESSAGE_TOO_BIG
+            await self._close_for('payload too large', server.reason.TRANSPORT_ERROR)
             return False
         if ptype != UPGRADE or self.closed or not self.upgrading:  # not upgrading: expired
             return False
@@ -492,6 +498,15 @@ class BaseSocket:
         if 'upgrade' in server.handlers:
             server._fire_observer('upgrade', self.sid)
         return True
+
+    async def _probe_frame(self, ws: Any) -> tuple:
+        """The next frame of a probe exchange, decoded; one over the limit refused (H-43)."""
+        message = await settle(ws.wait()) or ''
+        size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
+        if size > self.server.max_http_buffer_size:
+            raise ContentTooLongError()
+        ptype, data, _ = _codec.decode_packet(message, packet.Packet.json.loads)
+        return ptype, data
 
     def _expire_upgrade(self, ws: Any) -> Any:
         """Timer callback: abandon an upgrade that did not finish in time (F-05)."""
