@@ -85,6 +85,18 @@ class Response:
         return json.loads(self.body)
 
 
+def assert_error(response: Response, status: int, message) -> None:
+    """A legacy-format refusal (P-55): status, ``text/plain``, JSON body."""
+    assert (response.status, response.json()) == (status, message), (
+        response.status,
+        response.body,
+    )
+    assert response.headers['Content-Type'] == 'text/plain'
+    if status == 400:
+        # ASGI servers choose their own reason phrase: "Bad Request", or none (h11).
+        assert response.reason.upper() in ('BAD REQUEST', '')
+
+
 def eio_path(**query: Any) -> str:
     """``/engine.io/?<query>``; keys with a None value are left out."""
     items = [(key, value) for key, value in query.items() if value is not None]

@@ -31,6 +31,7 @@ from raw_clients import (
     RawWebSocket,
     Response,
     ResultThread,
+    assert_error,
     eio_path,
     events_for,
     http_request,
@@ -67,18 +68,6 @@ def server(start_server):
 def small_server(start_server):
     """Echo server with ``max_http_buffer_size=1000``."""
     return start_server(**BASE, max_http_buffer_size=1000)
-
-
-def assert_error(response: Response, status: int, message) -> None:
-    """A legacy-format refusal (P-55): status, ``text/plain``, JSON body."""
-    assert (response.status, response.json()) == (status, message), (
-        response.status,
-        response.body,
-    )
-    assert response.headers['Content-Type'] == 'text/plain'
-    if status == 400:
-        # ASGI servers choose their own reason phrase: "Bad Request", or none (h11).
-        assert response.reason.upper() in ('BAD REQUEST', '')
 
 
 def assert_origin_refused(response: Response, process, origin: str) -> None:
