@@ -81,7 +81,18 @@ class SimpleWebSocketWSGI:
         # simple-websocket accepts permessage-deflate whenever it is offered;
         # without it, frames are plain and can be built (and shared) here.
         self._plain_frames = 'HTTP_SEC_WEBSOCKET_EXTENSIONS' not in environ
-        result = self.app(self)
+        # simple-websocket closes its socket (a dup under gevent) when the
+        # websocket ends; this dup keeps the connection to shut it down after.
+        connection = sock.dup()
+        try:
+            result = self.app(self)
+        finally:
+            # Else the server reads what follows as HTTP requests on this connection.
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the peer is gone
+                pass
+            connection.close()
         if self.ws.mode == 'gunicorn':
             raise StopIteration()
         if self.ws.mode == 'werkzeug':
