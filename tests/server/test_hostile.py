@@ -477,6 +477,24 @@ def test_invalid_websocket_frame_ends_the_session(server, name):
     assert disconnect_reason(server, sid) in ('transport error', 'transport close')
 
 
+def test_connection_serves_no_http_after_its_websocket(server):
+    """P-44: once a websocket ended, bytes the client still sends are not read as HTTP requests."""
+    ws = FrameSocket(server.port, WS_PATH)
+    try:
+        ws.recv_text()
+        ws.send(BAD_FRAMES['opcode-3'])
+        ws.wait_end()
+        try:
+            ws.send(http_head('GET', eio_path(EIO=4, transport='polling'), server.port))
+            ws.sock.settimeout(TIMEOUT)
+            after = ws.sock.recv(65536)
+        except OSError:  # reset: the connection is gone
+            after = b''
+    finally:
+        ws.close()
+    assert after == b'', after
+
+
 def test_fragmented_message_and_control_frames_are_handled(server):
     """P-11: a message in fragments (a ping between them) is echoed whole; a ping frame gets a pong."""
     ws = FrameSocket(server.port, WS_PATH)
