@@ -206,6 +206,9 @@ class Fuzzer:
             ws.send(frame(OP_CLOSE, b'\x03\xe8'))
             ended = ws.wait_end(INPUT_TIMEOUT)
             self.count('ws close %s' % ended)
+            if ended is not None and not 1000 <= ended < 5000:
+                # Not a close code: HTTP bytes (21584 = 'TP') written on a websocket.
+                self.fail('close code %d: the connection carried something else' % ended)
         except AssertionError:
             self.fail('websocket still open %.0fs after a close frame' % INPUT_TIMEOUT)
         except OSError:
