@@ -108,6 +108,12 @@ class AsyncSocket(base_socket.BaseSocket):
     async def _run_websocket(self, ws, environ, start_response):
         return await ws(environ)
 
+    def _abort_transport(self, ws, writer) -> None:
+        # A writer task blocked on a full buffer is cancelled; its cleanup
+        # closes the websocket, which ends the reader.
+        writer.cancel()
+        super()._abort_transport(ws, writer)
+
     async def send(self, pkt: packet.Packet, callback=None) -> None:
         """Queue a packet for the client.
 

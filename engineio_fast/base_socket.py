@@ -102,6 +102,8 @@ class BaseSocket:
         self._direct_ws: Any = None
         # Set when the outbox drains, for senders blocked on a full outbox.
         self._room = self._make_event(server) if server.max_queue_size else None
+        #: ``(ws, writer flow)`` while a websocket serves this session.
+        self._websocket: tuple | None = None
 
     def _make_event(self, server: Any) -> Any:
         """The event that wakes the transport waiting for packets."""
@@ -346,6 +348,23 @@ class BaseSocket:
         self.closed = True
         self.server._forget_socket(self, reason)
         self._event.set()
+        if self._websocket is not None:
+            # A client that stopped reading leaves the writer blocked on a
+            # full socket buffer and the reader waiting for a frame: the
+            # writer gets ping_timeout to flush, then the connection is
+            # dropped (P-31).
+            self.server._timers.call_later(self.server.ping_timeout, self._abort_websocket)
+
+    def _abort_websocket(self) -> None:
+        """Timer callback: drop a websocket still open ``ping_timeout`` after its close."""
+        if self._websocket is not None:
+            self._abort_transport(*self._websocket)
+
+    def _abort_transport(self, ws: Any, writer: Any) -> None:
+        """Drop the connection under ``ws`` so its blocked reader and writer return."""
+        abort = getattr(ws, 'abort', None)
+        if abort is not None:
+            abort()
 
     def _packet_for_close(self, reason: str) -> packet.Packet:
         """The packet a pending GET gets when the session closes (P-22, P-27)."""
@@ -437,6 +456,7 @@ class BaseSocket:
             self.connected = True
             self.upgraded = True
         writer = server._spawn_flow(self._websocket_writer(ws))
+        self._websocket = (ws, writer)
         reason = server.reason.TRANSPORT_CLOSE
         loads = packet.Packet.json.loads
         limit = server.max_http_buffer_size
@@ -469,6 +489,7 @@ class BaseSocket:
             reason = server.reason.TRANSPORT_ERROR
         await settle(self.close(wait=False, abort=True, reason=reason))
         await server._join_flow(writer)
+        self._websocket = None
         return []
 
     async def _finish_upgrade(self, ws: Any) -> bool:

@@ -108,6 +108,13 @@ class SimpleWebSocketWSGI:
         except (simple_websocket.ConnectionClosed, OSError):
             pass
 
+    def abort(self) -> None:
+        """Drop the connection at once: a send or receive blocked on it returns."""
+        try:
+            self.ws.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
+
     def send(self, message) -> None:
         """Send a text (str) or binary (bytes) message; OSError once closed."""
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from eventlet import queue, sleep, spawn
 from eventlet.green.threading import Event
 from eventlet.websocket import WebSocketWSGI as _EventletWebSocketWSGI
@@ -62,6 +64,13 @@ class _EventletWebSocket:
 
     def close(self, code=None) -> None:
         self._ws.close(close_data=(code, '') if code else None)
+
+    def abort(self) -> None:
+        """Drop the connection at once: a send or receive blocked on it returns."""
+        try:
+            self._ws.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
 
 
 class WebSocketWSGI(_EventletWebSocketWSGI):
