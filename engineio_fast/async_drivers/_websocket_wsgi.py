@@ -8,6 +8,7 @@ import struct
 
 import simple_websocket
 from wsproto.events import Message, TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from ..exceptions import ContentTooLongError
 
@@ -105,7 +106,9 @@ class SimpleWebSocketWSGI:
         try:
             if self.ws.connected:
                 self.ws.close(reason=code)
-        except (simple_websocket.ConnectionClosed, OSError):
+        except (simple_websocket.ConnectionClosed, OSError, LocalProtocolError):
+            # LocalProtocolError: another thread's close (an upgrade timeout,
+            # the writer) sent the close frame after our connected check.
             pass
 
     def abort(self) -> None:
