@@ -66,7 +66,9 @@ class TimerService:
         while True:
             due = []
             with self._lock:
-                if self._stopped:
+                # A call_later while stop() waited for this task starts a new
+                # task with a new event and clears _stopped: this one must end.
+                if self._stopped or self._wakeup is not wakeup:
                     return
                 now = time.monotonic()
                 while self._heap and self._heap[0][0] <= now:

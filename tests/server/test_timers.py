@@ -1,0 +1,39 @@
+"""The sync timer service (threading mode) on a race seen under load."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from engineio_fast._timers import TimerService
+
+
+def start_thread(target):
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_stop_returns_when_a_timer_is_armed_while_it_waits():
+    """S-17: ``shutdown()`` stops the heartbeat service even when a session arms a
+    timer between the stop and the end of the old task (it used to hang forever)."""
+    service: TimerService
+
+    class RacingEvent(threading.Event):
+        """The stop's wake-up lets another session arm a timer before the task sees it."""
+
+        raced = False
+
+        def set(self) -> None:
+            if service._stopped and not RacingEvent.raced:
+                RacingEvent.raced = True
+                service.call_later(60, lambda: None)
+            super().set()
+
+    service = TimerService(start_thread, RacingEvent, logging.getLogger('test'))
+    service.call_later(60, lambda: None)
+    stopper = start_thread(service.stop)
+    stopper.join(5)
+    assert RacingEvent.raced
+    assert not stopper.is_alive(), 'stop() hung'
+    service.stop()
