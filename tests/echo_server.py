@@ -6,7 +6,8 @@ Usage: ``python tests/echo_server.py MODE [--option=value ...]``; prints
 its WSGI module with the arguments in ``ECHO_SERVER_ARGV``.  Options
 are Server keyword arguments given as JSON values (``--ping_interval=0.3``).
 Messages are echoed; a message ``"disconnect me"`` makes the server close the
-session, and ``"stats"`` answers with a JSON object of the server's counters.
+session, and ``"stats"`` answers with a JSON object of the server's counters
+(see ``stats()``).
 Send commands (F-03, F-04), each reported as event lines:
 
 - ``"broadcast <text>"`` / ``"broadcastbin <hex>"``: ``send_to_many`` to every
@@ -17,6 +18,14 @@ Send commands (F-03, F-04), each reported as event lines:
   prints ``{"event": "flooded", "sid", "buffered"}`` (``buffered_amount``);
 - with the hook option ``--report_drain=true``, the ``drain`` event prints
   ``{"event": "drain", "sid"}``.
+
+Two commands drive the fault and load tests (tests/server/test_faults.py):
+``"push <count> <interval_ms> <size> [<sid>]"`` sends ``count`` numbered
+messages ``p<i>`` (padded with ``.`` to ``size`` characters) to the sender, or
+to ``<sid>``, one every ``interval_ms`` from a background task, and reports a
+``pushed`` event; ``"shutdown"`` closes every session with ``disconnect()``,
+then calls ``shutdown()`` (S-14, S-17) and reports a ``shutdown`` event.
+
 Every lifecycle event is also printed as a JSON line on stdout, so tests can
 assert disconnect reasons.
 
@@ -25,7 +34,7 @@ async modes run an ``AsyncServer`` with coroutine handlers: ``asgi`` on
 uvicorn, ``hypercorn`` (the asgi mode on hypercorn), ``aiohttp``, ``tornado``
 and ``sanic``, each on the framework's own server.
 
-Two options are test hooks rather than Server arguments:
+These options are test hooks rather than Server arguments:
 
 - ``--forbid_header=X-Block`` installs an ``allow_request`` (F-01) that
   returns the JSON value of that request header when present (``false`` →
@@ -33,11 +42,16 @@ Two options are test hooks rather than Server arguments:
 - ``--connect_delay=0.5`` makes the connect handler sleep that long after
   reporting the ``connect`` event, so a test can use the sid while the
   handler still runs (P-21).
+- ``--worker_idle_timeout=1`` retires idle worker threads (threading mode)
+  after that many seconds instead of 10, so a test sees the thread count
+  settle back quickly.
 """
 
+import gc
 import json
 import os
 import sys
+import threading
 import time
 
 ARGV = (
@@ -141,6 +155,7 @@ OPTIONS = _options()
 FORBID_HEADER = OPTIONS.pop('forbid_header', None)
 CONNECT_DELAY = OPTIONS.pop('connect_delay', 0)
 REPORT_DRAIN = OPTIONS.pop('report_drain', False)
+WORKER_IDLE_TIMEOUT = OPTIONS.pop('worker_idle_timeout', None)
 
 
 def allow_request(environ):
@@ -191,10 +206,67 @@ def connect_event(sid, environ):
     return False if 'refuse=1' in environ.get('QUERY_STRING', '') else None
 
 
+def _greenlets() -> int:
+    """Live greenlets (eventlet and gevent tasks)."""
+    import greenlet  # only installed with eventlet or gevent
+
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet) and obj)
+
+
+def stats(tasks: int | None = None) -> dict:
+    """The server's counters: sessions, OS threads, tasks, open fds and RSS bytes.
+
+    ``tasks`` counts asyncio tasks in async modes and live greenlets under
+    eventlet and gevent (0 in threading mode, where threads are the tasks).
+    Garbage is collected first: a socket in a reference cycle keeps its fd
+    until then, which is not a leak.
+    """
+    gc.collect()
+    with open('/proc/self/status') as status:
+        rss = next(int(line.split()[1]) for line in status if line.startswith('VmRSS:'))
+    if tasks is None:
+        tasks = 0 if MODE == 'threading' else _greenlets()
+    return {
+        'clients': eio.clients_count,
+        'threads': threading.active_count(),
+        'tasks': tasks,
+        'fds': len(os.listdir('/proc/self/fd')),
+        'rss': rss * 1024,
+        'pid': os.getpid(),
+    }
+
+
+def push_command(data, sid):
+    """``(count, interval in s, size, target sid)`` of a push command, else None."""
+    if not isinstance(data, str) or not data.startswith('push '):
+        return None
+    count, interval_ms, size, *target = data.split()[1:]
+    return int(count), int(interval_ms) / 1000, int(size), target[0] if target else sid
+
+
+def pushed_message(i: int, size: int) -> str:
+    text = 'p%d' % i
+    return text + '.' * (size - len(text))
+
+
 if IS_ASYNC:
     import asyncio
 
     eio = engineio_fast.AsyncServer(**OPTIONS)
+
+    async def push(sid, count, interval, size):
+        """Send numbered messages to ``sid`` until ``count`` or its session ends."""
+        sent = 0
+        while sent < count and sid in eio.sockets:
+            await eio.send(sid, pushed_message(sent, size))
+            sent += 1
+            await asyncio.sleep(interval)
+        report(event='pushed', sid=sid, sent=sent)
+
+    async def shutdown():
+        await eio.disconnect()
+        await eio.shutdown()
+        report(event='shutdown', clients=eio.clients_count)
 
     @eio.on('connect')
     async def on_connect(sid, environ):
@@ -208,7 +280,12 @@ if IS_ASYNC:
         if data == 'disconnect me':
             await eio.disconnect(sid)
         elif data == 'stats':
-            await eio.send(sid, {'clients': eio.clients_count})
+            await eio.send(sid, stats(len(asyncio.all_tasks())))
+        elif data == 'shutdown':
+            await shutdown()
+        elif push_command(data, sid):
+            count, interval, size, target = push_command(data, sid)
+            eio.start_background_task(push, target, count, interval, size)
         elif parse_command(data):
             await run_command(sid, *parse_command(data))
         else:
@@ -232,6 +309,22 @@ if IS_ASYNC:
 
 else:
     eio = engineio_fast.Server(**OPTIONS)
+    if WORKER_IDLE_TIMEOUT is not None and eio._workers is not None:
+        eio._workers._idle_timeout = WORKER_IDLE_TIMEOUT
+
+    def push(sid, count, interval, size):
+        """Send numbered messages to ``sid`` until ``count`` or its session ends."""
+        sent = 0
+        while sent < count and sid in eio.sockets:
+            eio.send(sid, pushed_message(sent, size))
+            sent += 1
+            eio.sleep(interval)
+        report(event='pushed', sid=sid, sent=sent)
+
+    def shutdown():
+        eio.disconnect()
+        eio.shutdown()
+        report(event='shutdown', clients=eio.clients_count)
 
     @eio.on('connect')
     def on_connect(sid, environ):
@@ -245,7 +338,12 @@ else:
         if data == 'disconnect me':
             eio.disconnect(sid)
         elif data == 'stats':
-            eio.send(sid, {'clients': eio.clients_count})
+            eio.send(sid, stats())
+        elif data == 'shutdown':
+            shutdown()
+        elif push_command(data, sid):
+            count, interval, size, target = push_command(data, sid)
+            eio.start_background_task(push, target, count, interval, size)
         elif parse_command(data):
             run_command(sid, *parse_command(data))
         else:
@@ -268,6 +366,10 @@ if REPORT_DRAIN:
     eio.on('drain', on_drain)
 
 
+#: Listen backlog of every server: the load tests open 1,000 connections at once.
+BACKLOG = 1024
+
+
 def listening_socket():
     """A socket bound to a free loopback port, its number printed for the tests."""
     import socket
@@ -278,7 +380,7 @@ def listening_socket():
     # keep-alive polling would stall on delayed ACKs.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(('127.0.0.1', 0))
-    sock.listen(128)
+    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -288,9 +390,10 @@ def announce(sock) -> None:
 
 
 def serve_threading(app):
-    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, make_server
 
     WSGIRequestHandler.log_request = lambda *args, **kwargs: None
+    ThreadedWSGIServer.request_queue_size = BACKLOG
     server = make_server('127.0.0.1', 0, app, threaded=True)
     print('PORT', server.server_port, flush=True)
     server.serve_forever()
@@ -299,7 +402,7 @@ def serve_threading(app):
 def serve_eventlet(app):
     from eventlet import wsgi
 
-    sock = eventlet.listen(('127.0.0.1', 0))
+    sock = eventlet.listen(('127.0.0.1', 0), backlog=BACKLOG)
     print('PORT', sock.getsockname()[1], flush=True)
     wsgi.server(sock, app, log_output=False)
 
@@ -307,7 +410,7 @@ def serve_eventlet(app):
 def serve_gevent(app):
     from gevent.pywsgi import WSGIServer
 
-    server = WSGIServer(('127.0.0.1', 0), app, log=None)
+    server = WSGIServer(('127.0.0.1', 0), app, log=None, backlog=BACKLOG)
     server.start()
     print('PORT', server.server_port, flush=True)
     server.serve_forever()
