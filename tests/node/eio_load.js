@@ -20,7 +20,10 @@
 // instance's _probe, the method engine.io-client 6.6 calls from onOpen for
 // each offered upgrade.  A client that got every echo and every push
 // closes itself.  Clients open evenly spread over `rampMs` (default 0: all
-// at once).
+// at once).  `clientHeartbeat: false` turns off each client's own ping
+// watchdog (as in eio_client.js), so only the server's heartbeat ends a
+// session: a client process starved of CPU on a loaded machine then does not
+// close itself for a ping it has not read yet.
 //
 // Printed lines (JSON): {"event":"opened"} once every client is open,
 // {"event":"echoing"} once every client got its first echo, then one
@@ -100,6 +103,12 @@ function runClient(index) {
   let finished = false;
   let timer = null;
   let heldProbe = null;
+  if (config.clientHeartbeat === false) {
+    socket._resetPingTimeout = function () {
+      this.clearTimeoutFn(this._pingTimeoutTimer);
+      this._pingTimeoutTime = Infinity;
+    };
+  }
   if (config.upgradeAfter) {
     const probe = socket._probe;
     socket._probe = function (name) {
