@@ -167,6 +167,13 @@ class WebSocket:
         else:
             await ws.send_bytes(message)
 
+    def abort(self) -> None:
+        """Drop the connection at once: a send or close waiting to drain returns."""
+        request = self.environ.get('aiohttp.request') if self.environ else None
+        transport = request.transport if request is not None else None
+        if transport is not None:
+            transport.abort()
+
     async def close(self, code: int | None = None) -> None:
         """Close the websocket with ``code`` (default 1000); nothing once closed."""
         ws = self._ws
