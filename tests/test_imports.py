@@ -153,6 +153,7 @@ _CODEC_DEPS = _TWIN_DEPS | {'_codec_py', '_codec_c'}
 LAYERS = {
     'exceptions': _BOTTOM,
     'json': _BOTTOM,
+    'json_fast': {'json'},
     '_constants': _BOTTOM,
     '_codec_py': _TWIN_DEPS,
     '_codec_c': _TWIN_DEPS,

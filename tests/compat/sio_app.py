@@ -12,8 +12,9 @@ reports the classes they really got, and the tests assert it.  Modes:
 - ``flask``: Flask + Flask-SocketIO (``async_mode='threading'``) on werkzeug.
 
 ``--admin=true`` instruments the server for the Socket.IO Admin UI
-(``instrument(auth=False)``, stats every 0.5 s); other options are JSON
-values passed to the server (``ping_interval``).
+(``instrument(auth=False)``, stats every 0.5 s); ``--json="json_fast"``
+passes ``json=engineio_fast.json_fast``; other options are JSON values passed
+to the server (``ping_interval``).
 
 Namespaces ``/`` and ``/chat`` share one set of handlers.  A connection needs
 ``auth = {"token": "secret", "name": <tag>}``; any other token is refused with
@@ -48,6 +49,8 @@ from typing import Any, Callable  # noqa: E402
 
 import engineio  # noqa: E402  (engineio_fast itself, after install())
 import socketio  # noqa: E402
+
+from engineio_fast import json_fast  # noqa: E402
 
 NAMESPACES = ('/', '/chat')
 EVENTS = (
@@ -226,6 +229,7 @@ def startup_line(mode: str, sio: Any) -> None:
         engineio=engineio.__name__,
         socket_class=engineio.socket.Socket.__module__,
         async_mode=sio.async_mode,
+        json=[sio.packet_class.json.__name__, engineio.packet.Packet.json.__name__],
     )
 
 
@@ -326,6 +330,8 @@ def parse_options(argv: list[str]) -> dict:
 def main() -> None:
     mode, options = sys.argv[1], parse_options(sys.argv[2:])
     admin = options.pop('admin', False)
+    if options.get('json') == 'json_fast':
+        options['json'] = json_fast
     if mode == 'asgi':
         sio = socketio.AsyncServer(async_mode='asgi', **options)
         register(sio, Handlers(AsyncApi(sio)), wrap_async)
