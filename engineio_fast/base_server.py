@@ -14,7 +14,7 @@ import logging
 import secrets
 from typing import Any, Iterator
 
-from . import _codec, packet, payload
+from . import _codec, _ws_compression, packet, payload
 from ._constants import (
     COMPRESSION_METHODS,
     DEFAULT_COMPRESSION_LEVEL,
@@ -119,6 +119,7 @@ class BaseServer(EventHandlers):
         max_queue_size=None,
         queue_overflow='block',
         worker_id=None,
+        websocket_compression=None,
         **kwargs,
     ):
         self.ping_timeout = ping_timeout
@@ -151,6 +152,7 @@ class BaseServer(EventHandlers):
         self.queue_overflow = queue_overflow
         self.initial_packet = initial_packet
         self.worker_id = worker_sid.check_worker_id(worker_id)
+        self.websocket_compression = _ws_compression.parse(websocket_compression)
         self.sockets: dict = {}
         #: Closed polling sessions whose final packets still await a GET (P-28).
         self._lingering: dict = {}
@@ -167,6 +169,12 @@ class BaseServer(EventHandlers):
             packet.Packet.json = json
         self.logger = self._make_logger(logger)
         self._async, self.async_mode = self._select_driver(async_mode)
+        _ws_compression.warn_ignored(
+            self.logger,
+            self.websocket_compression,
+            self.async_mode,
+            self._async.get('websocket_compression', frozenset()),
+        )
         if transports is not None:
             if isinstance(transports, str):
                 transports = [transports]

@@ -71,6 +71,30 @@ class Server(base_server.BaseServer):
                       ``<worker_id>.`` so the balancer can route on them, and a
                       request for another worker's session is logged as
                       misrouted (see docs/scaling.md).
+    :param websocket_compression: permessage-deflate on websockets: None
+                                  (the driver's default), False, True, or
+                                  a dict with ``threshold`` (smallest
+                                  message compressed, 1024), ``level``
+                                  (zlib, 1) and ``server_max_window_bits``
+                                  (9-15).  Parts a driver cannot apply are
+                                  logged once and ignored:
+
+        ========================  =========  =========  =====  ===========
+        driver                    negotiate  threshold  level  window bits
+        ========================  =========  =========  =====  ===========
+        threading, gevent [1]_    yes        yes        yes    yes
+        eventlet                  yes        yes        yes    yes
+        aiohttp                   yes        no         no     no
+        tornado                   yes        no         yes    no
+        asgi, sanic, gevent_uwsgi no         no         no     no
+        ========================  =========  =========  =====  ===========
+
+        The default (None) negotiates when the client offers it on every
+        driver with ``negotiate``, compressing every message (zlib level 6,
+        aiohttp 1).  ASGI servers negotiate themselves (uvicorn
+        ``--ws-per-message-deflate``); the ASGI spec gives the application
+        no say.  .. [1] gevent with simple-websocket; under
+        gevent-websocket's handler nothing applies.
     """
 
     def __init__(self, *args, **kwargs):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import _socket
+import dataclasses
 import socket
 import struct
+import zlib
 
 import simple_websocket
-from wsproto.events import Message, TextMessage
+from wsproto.events import AcceptConnection, Message, TextMessage
+from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import Opcode
 from wsproto.utilities import LocalProtocolError
 
+from .._ws_compression import FEATURES, WebSocketCompression
 from ..exceptions import ContentTooLongError
 
 #: ``send`` flag for a write that never blocks (absent on Windows).
@@ -41,13 +46,76 @@ def plain_frame(message) -> bytes:
     return frame
 
 
+#: simple-websocket negotiates through wsproto, which lets every part be set.
+COMPRESSION_FEATURES = FEATURES
+
+
+class _Deflate(PerMessageDeflate):
+    """wsproto's permessage-deflate with the server's level, window and threshold (F-02).
+
+    A message under the threshold goes out as one frame with RSV1 clear,
+    which RFC 7692 allows on a connection that negotiated compression.
+    """
+
+    def __init__(self, option: WebSocketCompression):
+        super().__init__()
+        self._option = option
+        self._plain_message = False
+
+    def accept(self, offer: str) -> bool | str | None:
+        accepted = super().accept(offer)
+        bits = self._option.server_max_window_bits
+        if accepted is None or bits is None or bits >= self.server_max_window_bits:
+            return accepted
+        # RFC 7692 7.1.2.1: the server may ask for a smaller window unprompted.
+        self.server_max_window_bits = bits
+        params = [p for p in accepted.split('; ') if p and not p.startswith('server_max_window')]
+        return '; '.join(params + ['server_max_window_bits=%d' % bits])
+
+    def frame_outbound(self, proto, opcode, rsv, data, fin):
+        if opcode is not Opcode.CONTINUATION and self._compressible_opcode(opcode):
+            self._plain_message = not self._option.compresses(len(data))
+            if self._compressor is None and not self._plain_message:
+                self._compressor = zlib.compressobj(
+                    self._option.level, zlib.DEFLATED, -self.server_max_window_bits
+                )
+        if self._plain_message and self._compressible_opcode(opcode):
+            return rsv, data
+        return super().frame_outbound(proto, opcode, rsv, data, fin)
+
+
 class _Server(simple_websocket.Server):
     """simple-websocket's server, waking ``receive()`` once more when it stops.
 
     When a message goes over ``max_message_size`` simple-websocket sets its
     event before marking itself disconnected, so a waiting ``receive()`` can
-    go back to sleep and miss the end of the connection.
+    go back to sleep and miss the end of the connection.  With
+    ``compression`` set (not the driver default) it offers its own
+    permessage-deflate, or none.
     """
+
+    def __init__(self, environ, compression: WebSocketCompression, **kwargs):
+        self._compression = compression
+        super().__init__(environ, **kwargs)
+
+    def handshake(self):
+        option = self._compression
+        if option.enabled is None:
+            return super().handshake()
+        extensions = [_Deflate(option)] if option.enabled else []
+        send = self.ws.send
+
+        def send_with_our_extensions(event):
+            # simple-websocket hard-codes wsproto's default extension here.
+            if isinstance(event, AcceptConnection):
+                event = dataclasses.replace(event, extensions=extensions)
+            return send(event)
+
+        self.ws.send = send_with_our_extensions
+        try:
+            return super().handshake()
+        finally:
+            del self.ws.send
 
     def _handle_events(self):
         keep_going = super()._handle_events()
@@ -74,14 +142,23 @@ class SimpleWebSocketWSGI:
 
     def __call__(self, environ, start_response):
         limit = self.server.max_http_buffer_size
-        self.ws = _Server(environ, max_message_size=limit, **self.server_args)
+        self.ws = _Server(
+            environ,
+            self.server.websocket_compression,
+            max_message_size=limit,
+            **self.server_args,
+        )
         sock = self.ws.sock
         self.nonblocking_writes = (
             _DONTWAIT is not None and isinstance(sock, _socket.socket) and sock.gettimeout() is None
         )
-        # simple-websocket accepts permessage-deflate whenever it is offered;
-        # without it, frames are plain and can be built (and shared) here.
-        self._plain_frames = 'HTTP_SEC_WEBSOCKET_EXTENSIONS' not in environ
+        # permessage-deflate is accepted whenever it is offered, unless
+        # websocket_compression is False; without it, frames are plain and
+        # can be built (and shared) here.
+        self._plain_frames = (
+            'HTTP_SEC_WEBSOCKET_EXTENSIONS' not in environ
+            or self.server.websocket_compression.enabled is False
+        )
         # simple-websocket closes its socket (a dup under gevent) when the
         # websocket ends; this dup keeps the connection to shut it down after.
         connection = sock.dup()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import zlib
 
 from eventlet import queue, sleep, spawn
 from eventlet.green.threading import Event
 from eventlet.websocket import WebSocketWSGI as _EventletWebSocketWSGI
+
+from .._ws_compression import FEATURES, WebSocketCompression
 
 
 class EventletThread:
@@ -49,14 +52,36 @@ def unmask(data: bytes, mask: tuple, length: int | None = None, offset: int = 0)
 
 
 class _EventletWebSocket:
-    """eventlet's websocket with the ``send``/``wait``/``close(code)`` interface."""
+    """eventlet's websocket with the ``send``/``wait``/``close(code)`` interface.
 
-    def __init__(self, websocket):
+    With ``websocket_compression`` set and permessage-deflate negotiated, it
+    hands eventlet its own compressor (the option's level), or none for a
+    message under the threshold (F-02).
+    """
+
+    def __init__(self, websocket, compression: WebSocketCompression):
         self._ws = websocket
         if hasattr(websocket, '_apply_mask'):
             websocket._apply_mask = unmask
+        self._compression = compression
+        self._plain = False
+        self._deflate = None
+        deflate = websocket.extensions.get('permessage-deflate')
+        if compression.enabled and deflate is not None:
+            self._bits = deflate.get('server_max_window_bits', zlib.MAX_WBITS)
+            self._no_takeover = deflate.get('server_no_context_takeover', False)
+            # eventlet asks this hook for the compressor of each frame it packs.
+            websocket._get_permessage_deflate_enc = self._compressor
+
+    def _compressor(self):
+        if self._plain:
+            return None
+        if self._deflate is None or self._no_takeover:
+            self._deflate = zlib.compressobj(self._compression.level, zlib.DEFLATED, -self._bits)
+        return self._deflate
 
     def send(self, message) -> None:
+        self._plain = not self._compression.compresses(len(message))
         self._ws.send(message)
 
     def wait(self):
@@ -77,13 +102,25 @@ class WebSocketWSGI(_EventletWebSocketWSGI):
     """eventlet's websocket server, with frames limited to ``max_http_buffer_size``."""
 
     def __init__(self, handler, server):
+        self._compression = server.websocket_compression
         super().__init__(
-            lambda websocket: handler(_EventletWebSocket(websocket)),
+            lambda websocket: handler(_EventletWebSocket(websocket, self._compression)),
             # Twice the limit: the session measures messages itself (UTF-8
             # bytes for text, H-40) and closes with 1009; this only bounds
             # memory, as eventlet's own refusal closes without a reason.
             max_frame_length=2 * int(server.max_http_buffer_size),
         )
+
+    def _negotiate_permessage_deflate(self, extensions):
+        option = self._compression
+        if option.enabled is False:
+            return None
+        config = super()._negotiate_permessage_deflate(extensions)
+        bits = option.server_max_window_bits
+        if option.enabled and config is not None and bits is not None:
+            # RFC 7692 7.1.2.1: the server may ask for a smaller window unprompted.
+            config['server_max_window_bits'] = min(bits, config.get('server_max_window_bits', 15))
+        return config
 
     def __call__(self, environ, start_response):
         if 'eventlet.input' not in environ:
@@ -100,5 +137,6 @@ _async = {
     'queue_empty': queue.Empty,
     'event': Event,
     'websocket': WebSocketWSGI,
+    'websocket_compression': FEATURES,
     'sleep': sleep,
 }

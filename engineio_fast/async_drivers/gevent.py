@@ -6,13 +6,19 @@ gevent's own event, greenlet and selector classes, so the standard library
 need not be monkey-patched.
 """
 
+import weakref
+
 import gevent
 import gevent.event
 import gevent.selectors
 from gevent import queue
 from gevent.event import Event
 
-from ._websocket_wsgi import SimpleWebSocketWSGI
+from .._ws_compression import warn_ignored
+from ._websocket_wsgi import COMPRESSION_FEATURES, SimpleWebSocketWSGI
+
+# Servers already warned that gevent-websocket ignores websocket_compression.
+_warned: weakref.WeakSet = weakref.WeakSet()
 
 
 class Thread(gevent.Greenlet):
@@ -56,6 +62,14 @@ class WebSocketWSGI(SimpleWebSocketWSGI):
     def __call__(self, environ, start_response):
         websocket = environ.get('wsgi.websocket')
         if websocket is not None:
+            if self.server not in _warned:
+                _warned.add(self.server)
+                warn_ignored(
+                    self.server.logger,
+                    self.server.websocket_compression,
+                    'gevent (gevent-websocket handler)',
+                    frozenset(),
+                )
             return self.app(_GeventWebSocket(websocket))
         return super().__call__(environ, start_response)
 
@@ -66,5 +80,6 @@ _async = {
     'queue_empty': queue.Empty,
     'event': Event,
     'websocket': WebSocketWSGI,
+    'websocket_compression': COMPRESSION_FEATURES,
     'sleep': gevent.sleep,
 }

@@ -4,7 +4,7 @@ import queue
 import threading
 import time
 
-from ._websocket_wsgi import SimpleWebSocketWSGI
+from ._websocket_wsgi import COMPRESSION_FEATURES, SimpleWebSocketWSGI
 
 
 class DaemonThread(threading.Thread):
@@ -20,5 +20,6 @@ _async = {
     'queue_empty': queue.Empty,
     'event': threading.Event,
     'websocket': SimpleWebSocketWSGI,
+    'websocket_compression': COMPRESSION_FEATURES,
     'sleep': time.sleep,
 }
