@@ -120,7 +120,12 @@ class WebSocket:
         request = environ['aiohttp.request']
         # aiohttp refuses a message of max_msg_size bytes or more: one byte
         # more than the margin of twice the limit.
-        ws = web.WebSocketResponse(max_msg_size=2 * self.server.max_http_buffer_size + 1)
+        # aiohttp negotiates permessage-deflate unless told not to, and sets
+        # level and window itself (F-02: only on/off applies).
+        compress = self.server.websocket_compression.enabled is not False
+        ws = web.WebSocketResponse(
+            max_msg_size=2 * self.server.max_http_buffer_size + 1, compress=compress
+        )
         # Extra 101 headers, such as the session cookie (H-21).
         ws.headers.extend(environ.get('engineio_fast.websocket_headers') or [])
         try:
@@ -191,4 +196,5 @@ _async = {
     'translate_request': translate_request,
     'make_response': make_response,
     'websocket': WebSocket,
+    'websocket_compression': frozenset({'negotiate'}),
 }

@@ -187,8 +187,15 @@ def get_tornado_handler(engineio_server: Any) -> type:
             # the reset of a socket closed with data pending.
             return 2 * engineio_server.max_http_buffer_size
 
-        def get_compression_options(self) -> dict:
-            return {}  # permessage-deflate when the client offers it
+        def get_compression_options(self) -> dict | None:
+            # permessage-deflate when the client offers it, unless turned off;
+            # tornado takes a zlib level but no threshold or window (F-02).
+            option = engineio_server.websocket_compression
+            if option.enabled is None:
+                return {}
+            if not option.enabled:
+                return None
+            return {'compression_level': option.level}
 
         def get_websocket_protocol(self) -> Any:
             protocol = super().get_websocket_protocol()
@@ -350,4 +357,5 @@ _async = {
     'translate_request': translate_request,
     'make_response': make_response,
     'websocket': WebSocket,
+    'websocket_compression': frozenset({'negotiate', 'level'}),
 }
