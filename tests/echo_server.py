@@ -45,6 +45,8 @@ These options are test hooks rather than Server arguments:
 - ``--worker_idle_timeout=1`` retires idle worker threads (threading mode)
   after that many seconds instead of 10, so a test sees the thread count
   settle back quickly.
+- ``--gevent_websocket=true`` (gevent mode) serves with gevent-websocket's
+  ``WebSocketHandler``, so websockets arrive as ``wsgi.websocket``.
 """
 
 import gc
@@ -156,6 +158,7 @@ FORBID_HEADER = OPTIONS.pop('forbid_header', None)
 CONNECT_DELAY = OPTIONS.pop('connect_delay', 0)
 REPORT_DRAIN = OPTIONS.pop('report_drain', False)
 WORKER_IDLE_TIMEOUT = OPTIONS.pop('worker_idle_timeout', None)
+GEVENT_WEBSOCKET = OPTIONS.pop('gevent_websocket', False)
 
 
 def allow_request(environ):
@@ -410,7 +413,12 @@ def serve_eventlet(app):
 def serve_gevent(app):
     from gevent.pywsgi import WSGIServer
 
-    server = WSGIServer(('127.0.0.1', 0), app, log=None, backlog=BACKLOG)
+    handler = {}
+    if GEVENT_WEBSOCKET:
+        from geventwebsocket.handler import WebSocketHandler
+
+        handler['handler_class'] = WebSocketHandler
+    server = WSGIServer(('127.0.0.1', 0), app, log=None, backlog=BACKLOG, **handler)
     server.start()
     print('PORT', server.server_port, flush=True)
     server.serve_forever()

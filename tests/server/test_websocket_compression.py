@@ -17,6 +17,7 @@ import zlib
 
 import pytest
 from raw_clients import TIMEOUT, wait_for_stderr
+from server_process import EchoServerProcess
 
 # The parts of the option each mode applies (Server docstring's table).
 SUPPORT = {
@@ -237,3 +238,23 @@ def test_invalid_values_are_refused(value):
 
     with pytest.raises(ValueError, match='websocket_compression'):
         engineio_fast.Server(async_mode='threading', websocket_compression=value)
+
+
+def test_gevent_websocket_handler_warns_once():
+    """F-02: under gevent-websocket's handler the option is logged once as ignored."""
+    server = EchoServerProcess(
+        'gevent', gevent_websocket=True, websocket_compression=True, logger=True
+    )
+    try:
+        for _ in range(2):
+            ws = open_session(server)
+            try:
+                assert ws.extensions == ''
+                assert echo(ws, BIG) is False
+            finally:
+                ws.close()
+        warning = 'websocket_compression: negotiate not supported by the gevent (gevent-websocket'
+        wait_for_stderr(server, warning)
+        assert server.stderr.count('websocket_compression:') == 1
+    finally:
+        server.stop()
