@@ -154,6 +154,7 @@ LAYERS = {
     'exceptions': _BOTTOM,
     'json': _BOTTOM,
     'json_fast': {'json'},
+    '_ws_compression': {'_constants'},
     '_constants': _BOTTOM,
     '_codec_py': _TWIN_DEPS,
     '_codec_c': _TWIN_DEPS,
@@ -161,7 +162,7 @@ LAYERS = {
     'packet': _CODEC_DEPS | {'_codec', 'json'},
     'payload': _CODEC_DEPS | {'_codec', 'json', 'packet'},
 }
-STDLIB_ONLY = {'exceptions', 'json', '_constants', '_codec_py', '_codec_c'}
+STDLIB_ONLY = {'exceptions', 'json', '_constants', '_codec_py', '_codec_c', '_ws_compression'}
 
 # Loads one submodule without running engineio_fast/__init__.py (which
 # imports everything), then reports what got imported.

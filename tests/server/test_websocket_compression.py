@@ -258,3 +258,23 @@ def test_gevent_websocket_handler_warns_once():
         assert server.stderr.count('websocket_compression:') == 1
     finally:
         server.stop()
+
+
+def test_websockets_library_client_negotiates_per_setting(start_server, server_mode):
+    """F-02: the websockets library (deflate offered by default) sees the setting and echoes."""
+    from websockets.sync.client import connect  # deferred: only this test uses websockets
+
+    server = start_server(websocket_compression=OPTION, logger=True)
+    url = 'ws://127.0.0.1:%d/engine.io/?EIO=4&transport=websocket' % server.port
+    with connect(url, open_timeout=TIMEOUT, proxy=None) as ws:
+        assert ws.recv(timeout=TIMEOUT).startswith('0{')
+        ws.send('4' + BIG)
+        while (reply := ws.recv(timeout=TIMEOUT)) == '2':
+            ws.send('3')
+        assert reply == '4' + BIG
+        deflate = [ext for ext in ws.protocol.extensions if ext.name == 'permessage-deflate']
+    support = SUPPORT[server_mode]
+    if 'negotiate' in support:
+        assert len(deflate) == 1
+    if 'window_bits' in support:
+        assert deflate[0].remote_max_window_bits == 10
