@@ -52,8 +52,9 @@ cdef object _compact_chunks = (
     else None
 )
 cdef object _stdlib_dumps = _stdlib_json.dumps
-cdef object _stdlib_loads = _stdlib_json.loads
 cdef object _guarded_loads = _safe_json.loads
+# The loaders whose grammar we know (a live set: json_fast adds its own).
+cdef object _strict_loads = _safe_json._STRICT_LOADS
 cdef tuple _BINARY_TYPES = (bytes, bytearray, memoryview)
 
 cdef const char* _B64_ALPHABET = b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -258,7 +259,7 @@ def decode_packet(encoded, loads):
         # Numbers stay text (upstream issue 75: "4123" is the string "123").
         if Py_UNICODE_ISNUMERIC(lead):
             return (ptype, rest, False)
-        if not _json_can_start(lead) and (loads is _guarded_loads or loads is _stdlib_loads):
+        if not _json_can_start(lead) and (loads is _guarded_loads or loads in _strict_loads):
             return (ptype, rest, False)
         try:
             return (ptype, loads(rest), False)

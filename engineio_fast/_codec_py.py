@@ -26,10 +26,11 @@ from .exceptions import ContentTooLongError, DecodeError, EncodeError
 _BINARY_TYPES = (bytes, bytearray, memoryview)
 _COMPACT = (',', ':')
 
-# The loaders whose grammar we know: with them a remainder whose first
-# character cannot start a JSON value is returned raw without calling
-# ``loads`` (a raised JSONDecodeError costs more than the whole decode).
-_STRICT_JSON_LOADS = (_safe_json.loads, _stdlib_json.loads)
+# The loaders whose grammar we know (a live set, see json.py): with them a
+# remainder whose first character cannot start a JSON value is returned raw
+# without calling ``loads`` (a raised JSONDecodeError costs more than the
+# whole decode).
+_STRICT_JSON_LOADS = _safe_json._STRICT_LOADS
 _JSON_FIRST_CHARS = frozenset(' \t\n\r"{[-tfnNI0123456789')
 
 # json.dumps() with separators builds a new encoder per call.  For the

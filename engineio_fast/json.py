@@ -29,3 +29,9 @@ def loads(s, **kwargs):
         return _guarded_decoder.decode(s)
     kwargs.setdefault('parse_int', _bounded_int)
     return _stdlib_loads(s, **kwargs)
+
+
+#: The ``loads`` functions that accept exactly the stdlib's grammar: the codec
+#: keeps text that cannot start a JSON value without calling them (a raised
+#: JSONDecodeError costs more than the whole decode).  json_fast adds its own.
+_STRICT_LOADS = {loads, _stdlib_loads}

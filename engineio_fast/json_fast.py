@@ -33,6 +33,7 @@ import codecs
 import re
 from json.encoder import encode_basestring_ascii as _escape_string
 
+from . import json as _safe_json
 from .json import *  # noqa: F401,F403
 from .json import dumps as _safe_dumps
 from .json import loads as _safe_loads
@@ -136,3 +137,6 @@ else:
                 except _JSONDecodeError:  # refused: the stdlib accepts or raises its own error
                     pass
         return _safe_loads(s, **kwargs)
+
+    # Same grammar as the stdlib's: the codec may skip calling it on non-JSON text.
+    _safe_json._STRICT_LOADS.add(loads)

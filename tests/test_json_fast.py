@@ -78,6 +78,8 @@ def test_orjson_is_installed_and_used():
     assert json_fast.USES_ORJSON
     assert json_fast.dumps is not safe_json.dumps
     assert json_fast.loads is not safe_json.loads
+    # its grammar is the stdlib's, so the codec skips it on non-JSON text
+    assert json_fast.loads in safe_json._STRICT_LOADS
 
 
 @given(VALUES)
