@@ -82,7 +82,7 @@ class Server(base_server.BaseServer):
         ========================  =========  =========  =====  ===========
         driver                    negotiate  threshold  level  window bits
         ========================  =========  =========  =====  ===========
-        threading, gevent [1]_    yes        yes        yes    yes
+        threading, gevent         yes        yes        yes    yes
         eventlet                  yes        yes        yes    yes
         aiohttp                   yes        no         no     no
         tornado                   yes        no         yes    no
@@ -93,7 +93,7 @@ class Server(base_server.BaseServer):
         driver with ``negotiate``, compressing every message (zlib level 6,
         aiohttp 1).  ASGI servers negotiate themselves (uvicorn
         ``--ws-per-message-deflate``); the ASGI spec gives the application
-        no say.  .. [1] gevent with simple-websocket; under
+        no say.  gevent applies it through simple-websocket; under
         gevent-websocket's handler nothing applies.
     """
 
