@@ -148,7 +148,7 @@ class AsyncSocket(base_socket.BaseSocket):
         except StopIteration:
             pass
         except (UnicodeEncodeError, EncodeError):
-            server._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+            server._log_unencodable()
         except Exception as exc:  # the peer went away: the reader reports it
             server.logger.info('%s: websocket write failed: %r', self.sid, exc)
             self._run_callback(callback, SocketIsClosedError())
@@ -158,8 +158,7 @@ class AsyncSocket(base_socket.BaseSocket):
             self._event.set()
             return
         self._run_callback(callback, None)
-        if 'drain' in server.handlers:
-            server._fire_observer('drain', self.sid)
+        self._drained()
 
     def _attach_writer(self, ws) -> None:
         self._direct_ws = ws

@@ -346,10 +346,14 @@ class BaseServer(EventHandlers):
             try:
                 text.encode('utf-8')
             except UnicodeEncodeError:
-                self._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+                self._log_unencodable()
                 continue
             kept.append(text)
         return kept
+
+    def _log_unencodable(self) -> None:
+        """One ERROR per server for a packet dropped as not UTF-8 encodable (K-14)."""
+        self._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
 
     def _bad_request(self, message: str | None = None) -> dict:
         """A 400 response with a JSON string body (P-55)."""

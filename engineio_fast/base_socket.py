@@ -181,6 +181,13 @@ class BaseSocket:
         if error is None and not self.outbox and 'drain' in self.server.handlers:
             self.server._fire_observer('drain', self.sid)
 
+    def _drained(self) -> None:
+        """A write-through emptied the outbox: wake blocked senders, fire ``drain``."""
+        if self._room is not None:
+            self._room.set()
+        if 'drain' in self.server.handlers:
+            self.server._fire_observer('drain', self.sid)
+
     def _fail_unwritten(self) -> None:
         """The session ended: callbacks of packets never written get an error."""
         self._written(SocketIsClosedError())
@@ -575,9 +582,7 @@ class BaseSocket:
                             if sent is not None and isawaitable(sent):  # inline settle()
                                 await sent
                         except (UnicodeEncodeError, EncodeError):
-                            self.server._log_error_once(
-                                'Dropped a packet that is not valid UTF-8', 'bad-utf8'
-                            )
+                            self.server._log_unencodable()
                     self._written()
                 finally:
                     self._end_batch()

@@ -110,7 +110,7 @@ class Socket(base_socket.BaseSocket):
                 else:
                     rest = ws.write_nowait(item.encode())
             except (UnicodeEncodeError, EncodeError):
-                server._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
+                server._log_unencodable()
                 rest = b''
             except Exception as exc:  # the peer went away: the reader reports it
                 server.logger.info('%s: websocket write failed: %r', self.sid, exc)
@@ -120,10 +120,7 @@ class Socket(base_socket.BaseSocket):
                 outbox.appendleft(_PartialFrame(rest, callback))
                 return True
             self._run_callback(callback, None)
-        if self._room is not None:
-            self._room.set()
-        if 'drain' in server.handlers:
-            server._fire_observer('drain', self.sid)
+        self._drained()
         return False
 
     def _attach_writer(self, ws) -> None:
