@@ -369,9 +369,7 @@ class BaseSocket:
 
     def _abort_transport(self, ws: Any, writer: Any) -> None:
         """Drop the connection under ``ws`` so its blocked reader and writer return."""
-        abort = getattr(ws, 'abort', None)
-        if abort is not None:
-            abort()
+        _drop(ws)
 
     def _packet_for_close(self, reason: str) -> packet.Packet:
         """The packet a pending GET gets when the session closes (P-22, P-27)."""
@@ -542,6 +540,8 @@ class BaseSocket:
             self.close_detail = 'upgrade timeout'
             # Polling goes on at once, not only when the websocket's reader notices.
             self.upgrading = False
+            # A client that does not answer the close frame is dropped (P-31).
+            self.server._timers.call_later(self.server.ping_timeout, lambda: _drop(ws))
             return ws.close()
         return None
 
@@ -617,3 +617,10 @@ class PendingWrite:
 
     def abandon(self) -> None:
         """The session ended before the write could finish."""
+
+
+def _drop(ws: Any) -> None:
+    """Drop the connection under a driver's websocket, where the driver can."""
+    abort = getattr(ws, 'abort', None)
+    if abort is not None:
+        abort()

@@ -17,6 +17,8 @@ from wsproto.utilities import LocalProtocolError
 from .._ws_compression import FEATURES, WebSocketCompression
 from ..exceptions import ContentTooLongError
 
+#: Bytes asked of the socket per read.
+_RECEIVE_BYTES = 65536
 #: ``send`` flag for a write that never blocks (absent on Windows).
 _DONTWAIT = getattr(socket, 'MSG_DONTWAIT', None)
 #: The last message framed by ``plain_frame`` and its frame: a broadcast sends one
@@ -84,19 +86,32 @@ class _Deflate(PerMessageDeflate):
         return super().frame_outbound(proto, opcode, rsv, data, fin)
 
 
-class _Server(simple_websocket.Server):
-    """simple-websocket's server, waking ``receive()`` once more when it stops.
+class _NoThread:
+    """Stands in for simple-websocket's reader thread: the request's thread reads instead.
 
-    When a message goes over ``max_message_size`` simple-websocket sets its
-    event before marking itself disconnected, so a waiting ``receive()`` can
-    go back to sleep and miss the end of the connection.  With
-    ``compression`` set (not the driver default) it offers its own
+    One thread (or greenlet) less per connection, and no hand-off from that
+    thread to the session's reader for every message.
+    """
+
+    name = 'simple_websocket reader (unused)'
+
+    def __init__(self, target):
+        pass
+
+    def start(self) -> None:
+        pass
+
+
+class _Server(simple_websocket.Server):
+    """simple-websocket's handshake, framing and events; ``SimpleWebSocketWSGI.wait`` reads.
+
+    With ``compression`` set (not the driver default) it offers its own
     permessage-deflate, or none.
     """
 
     def __init__(self, environ, compression: WebSocketCompression, **kwargs):
         self._compression = compression
-        super().__init__(environ, **kwargs)
+        super().__init__(environ, thread_class=_NoThread, **kwargs)
 
     def handshake(self):
         option = self._compression
@@ -116,13 +131,6 @@ class _Server(simple_websocket.Server):
             return super().handshake()
         finally:
             del self.ws.send
-
-    def _handle_events(self):
-        keep_going = super()._handle_events()
-        if not keep_going:
-            self.connected = False
-            self.event.set()
-        return keep_going
 
 
 class SimpleWebSocketWSGI:
@@ -230,17 +238,33 @@ class SimpleWebSocketWSGI:
     def wait(self):
         """The next message, or None once the websocket is closed.
 
-        Raises ``ContentTooLongError`` when the peer sent a message over the
-        size limit (simple-websocket closed it with 1009).  A silent peer is
-        left to the session's ping timeout, which closes the websocket.
+        Reads the socket in the calling thread (the request's); pings and
+        the close handshake are answered on the way.  Raises
+        ``ContentTooLongError`` when the peer sent a message over the size
+        limit (simple-websocket answered it with 1009).  A silent peer is
+        left to the session's ping timeout, which closes the websocket and,
+        if it stays silent, drops the connection (``abort``).
         """
-        server = self.server
-        try:
-            while True:
-                message = self.ws.receive(timeout=server.ping_interval + server.ping_timeout)
-                if message is not None or not self.ws.connected:
-                    return message
-        except simple_websocket.ConnectionClosed:
-            if self.ws.incoming_message_len > server.max_http_buffer_size:
-                raise ContentTooLongError() from None
-            return None
+        ws = self.ws
+        messages = ws.input_buffer
+        while not messages:
+            if not ws.connected:
+                return self._ended()
+            try:
+                data = ws.sock.recv(_RECEIVE_BYTES)
+                if not data:
+                    return self._ended()
+                ws.ws.receive_data(data)
+                if not ws._handle_events():
+                    ws.connected = False
+            except (OSError, LocalProtocolError):
+                return self._ended()
+        return messages.pop(0)
+
+    def _ended(self) -> None:
+        """The reader is done: release the socket; an oversized message is reported."""
+        ws = self.ws
+        ws.connected = False
+        ws.sock.close()
+        if ws.incoming_message_len > self.server.max_http_buffer_size:
+            raise ContentTooLongError()

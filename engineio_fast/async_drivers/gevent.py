@@ -1,16 +1,14 @@
 """The ``gevent`` async mode: greenlets; gevent-websocket or simple-websocket.
 
 A request served by gevent-websocket's handler carries ``wsgi.websocket``
-and uses it; any other gevent server gets simple-websocket running on
-gevent's own event, greenlet and selector classes, so the standard library
+and uses it; any other gevent server gets simple-websocket, read in the
+request's greenlet through gevent's own socket, so the standard library
 need not be monkey-patched.
 """
 
 import weakref
 
 import gevent
-import gevent.event
-import gevent.selectors
 from gevent import queue
 from gevent.event import Event
 
@@ -49,15 +47,6 @@ class _GeventWebSocket:
 
 class WebSocketWSGI(SimpleWebSocketWSGI):
     """Serves a websocket with whichever library the gevent server provides."""
-
-    def __init__(self, handler, server):
-        super().__init__(
-            handler,
-            server,
-            thread_class=Thread,
-            event_class=gevent.event.Event,
-            selector_class=gevent.selectors.DefaultSelector,
-        )
 
     def __call__(self, environ, start_response):
         websocket = environ.get('wsgi.websocket')
