@@ -14,8 +14,9 @@ How a run works: for every round, scenario and server mode, a fresh server
 ``taskset``, and driven by the node load generator (bench/e2e/loadgen.js)
 pinned to the other core.  The libraries alternate (fast first in even
 rounds, python-engineio first in odd ones) so drift of the machine hits both
-alike.  The bare ASGI websocket echo (no Engine.IO) runs next to the asgi
-websocket scenarios as the ceiling.  The medians over rounds are printed as a
+alike.  A bare server (no Engine.IO: the same HTTP/websocket server with the
+least work that answers the load generator) runs next to the scenarios that
+have one, as the ceiling.  The medians over rounds are printed as a
 markdown report; ``--write`` puts it into bench/RESULTS.md between the
 ``e2e`` markers, leaving the rest of the file alone.
 """
@@ -48,7 +49,7 @@ LIBS = ('fast', 'upstream')
 #: Median CPU (% of a core) other processes took during a row's windows above which
 #: they competed with the server for its core and the row's ratios are unreliable.
 NOISY_PCT = 25
-LIB_NAMES = {'fast': 'engineio_fast', 'upstream': 'python-engineio', 'bare': 'bare ASGI'}
+LIB_NAMES = {'fast': 'engineio_fast', 'upstream': 'python-engineio', 'bare': 'bare server'}
 #: uvicorn's websocket implementation for both libraries and the bare echo:
 #: ``websockets-sansio`` used the least server CPU per message of the three uvicorn
 #: offers (bare echo ~49 us, python-engineio ~79 us vs. ~57/~91 for the legacy
@@ -63,7 +64,7 @@ class Scenario:
     name: str
     what: str
     load: dict[str, Any]
-    bare: bool = False  # also run the bare ASGI echo (asgi mode) as the ceiling
+    bare: tuple[str, ...] = ()  # the modes that also run the bare server, the ceiling
     unit: str = 'msgs/s'
 
 
@@ -72,43 +73,45 @@ SCENARIOS = [
         'ws_echo_1',
         'websocket echo, 1 client, 1 message in flight',
         {'scenario': 'ws_echo', 'clients': 1, 'window': 1},
-        bare=True,
+        bare=('asgi',),
     ),
     Scenario(
         'ws_echo_10',
         'websocket echo, 10 clients, 1 message in flight each',
         {'scenario': 'ws_echo', 'clients': 10, 'window': 1},
-        bare=True,
+        bare=('asgi',),
     ),
     Scenario(
         'ws_echo_100',
         'websocket echo, 100 clients, 1 message in flight each',
         {'scenario': 'ws_echo', 'clients': 100, 'window': 1},
-        bare=True,
+        bare=('asgi',),
     ),
     Scenario(
         'polling_echo_10',
         'polling echo, 10 clients, 1 message in flight each, a GET always pending',
         {'scenario': 'polling_echo', 'clients': 10, 'window': 1},
+        bare=MODES,
     ),
     Scenario(
         'broadcast_100',
         'one sender, broadcast to 100 websocket clients, next one when all got it',
         {'scenario': 'broadcast', 'clients': 100, 'window': 1},
-        bare=True,
+        bare=('asgi',),
         unit='deliveries/s',
     ),
     Scenario(
         'polling_connect',
         'polling handshake + CLOSE packet, 10 workers in a loop',
         {'scenario': 'polling_connect', 'clients': 10},
+        bare=MODES,
         unit='handshakes/s',
     ),
     Scenario(
         'memory_idle_1000',
         'server RSS delta / 1,000 idle websocket connections (opened 50 at a time)',
         {'scenario': 'memory_idle', 'connections': 1000, 'clients': 50, 'settle': 1.0},
-        bare=True,
+        bare=('asgi',),
         unit='connects/s',
     ),
 ]
@@ -219,7 +222,7 @@ def run_one(settings: Settings, scenario: Scenario, mode: str, lib: str) -> dict
 def run_all(settings: Settings) -> None:
     """All rounds; libraries alternate their order from one round to the next."""
     total = sum(
-        len(settings.modes) * len(LIBS) + (1 if s.bare and 'asgi' in settings.modes else 0)
+        len(settings.modes) * len(LIBS) + sum(mode in s.bare for mode in settings.modes)
         for s in settings.scenarios
     )
     done = 0
@@ -227,7 +230,7 @@ def run_all(settings: Settings) -> None:
         libs = LIBS if round_no % 2 == 0 else LIBS[::-1]
         for scenario in settings.scenarios:
             for mode in settings.modes:
-                order = list(libs) + (['bare'] if scenario.bare and mode == 'asgi' else [])
+                order = list(libs) + (['bare'] if mode in scenario.bare else [])
                 for lib in order:
                     try:
                         result = run_one(settings, scenario, mode, lib)
@@ -323,7 +326,7 @@ def ratio_table(settings: Settings) -> list[str]:
                         median(settings, fast, 'serverCpuUsPerMsg'),
                     ),
                     ratio(median(settings, bare, 'msgsPerSec'), median(settings, up, 'msgsPerSec'))
-                    if scenario.bare and mode == 'asgi'
+                    if mode in scenario.bare
                     else '',
                     noise(settings, fast, up),
                 )
@@ -528,7 +531,9 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
         '',
         'Throughput is engineio_fast / python-engineio; latency and server CPU per message are',
         'python-engineio / engineio_fast (lower is better, so the ratio is inverted).',
-        '`bare/py`: the bare ASGI websocket echo (no Engine.IO) over python-engineio, the ceiling.',
+        '`bare/py`: the bare server (no Engine.IO) over python-engineio, the ceiling: the ASGI',
+        'websocket echo; for polling, in every mode, a WSGI/ASGI app answering the handshake,',
+        'GETs and POSTs with the least work (bench/e2e/server.py).',
         '`other CPU %`: what other processes used during the windows (median, % of a core);',
         'rows marked noisy had other work competing for the cores, so read their ratios loosely.',
         '',

@@ -13,16 +13,22 @@ Handlers:
   client (the sender included); anything else is echoed to its sender.
 - ``connect`` / ``disconnect`` keep the set of connected sids the broadcast uses.
 
-``--lib bare`` (asgi mode only) is the ceiling reference: a plain ASGI
-websocket endpoint without Engine.IO on the same uvicorn configuration.  It
-sends an Engine.IO OPEN packet so the load generator can drive it unchanged,
-then echoes every text frame (``4bcast:`` frames go to every connection).
+``--lib bare`` is the ceiling reference: the same server with the least work
+that answers the load generator, no Engine.IO.  In asgi mode a plain ASGI
+websocket endpoint sends an Engine.IO OPEN packet, then echoes every text
+frame (``4bcast:`` frames go to every connection).  In every mode, polling
+requests get a handshake with a new sid, a GET waits for that sid's next
+POST body and answers it verbatim, and a POST answers ``ok`` (a lone CLOSE
+packet ends the sid).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import itertools
 import json
+import queue as queue_module
 import sys
 from typing import Any, Callable
 
@@ -47,9 +53,6 @@ if ARGS.mode == 'eventlet':
     import eventlet
 
     eventlet.monkey_patch()
-
-if ARGS.lib == 'bare' and ARGS.mode != 'asgi':
-    sys.exit('--lib bare only exists in asgi mode')
 
 # The library is picked at run time, so these imports cannot sit at the top.
 if ARGS.lib == 'fast':
@@ -135,19 +138,83 @@ def build_sync_server(mode: str) -> Any:
     return eio
 
 
-#: What the bare endpoint sends first, so the load generator sees an Engine.IO OPEN.
-BARE_OPEN = '0' + json.dumps(
-    {'sid': 'bare', 'upgrades': [], 'pingInterval': 25000, 'pingTimeout': 20000}
-)
+def bare_open(sid: str) -> str:
+    """The OPEN packet the bare endpoints send, so the load generator sees Engine.IO."""
+    return '0' + json.dumps(
+        {'sid': sid, 'upgrades': [], 'pingInterval': 25000, 'pingTimeout': 20000}
+    )
+
+
+BARE_OPEN = bare_open('bare')
 BARE_PEERS: set[Callable] = set()
+#: The bare polling sids and what each has to collect: a queue (one per library style).
+BARE_POLLS: dict[str, Any] = {}
+BARE_SIDS = itertools.count()
+
+
+def bare_poll(method: str, query: str, body: bytes, new_queue: Callable) -> tuple[Any, bytes]:
+    """One bare polling request: ``(queue, b'')`` to wait on for a GET, else ``(None, answer)``."""
+    sid = None
+    for pair in query.split('&'):
+        if pair.startswith('sid='):
+            sid = pair[4:]
+    if sid is None:
+        sid = str(next(BARE_SIDS))
+        BARE_POLLS[sid] = new_queue()
+        return None, bare_open(sid).encode()
+    if method == 'GET':
+        return BARE_POLLS[sid], b''
+    if body == b'1':
+        BARE_POLLS.pop(sid).put_nowait(b'6')
+    else:
+        BARE_POLLS[sid].put_nowait(body)
+    return None, b'ok'
+
+
+async def bare_http(scope: dict, receive: Callable, send: Callable) -> None:
+    """Bare polling on ASGI."""
+    body = b''
+    more = True
+    while more:
+        event = await receive()
+        body += event.get('body', b'')
+        more = event.get('more_body', False)
+    queue, answer = bare_poll(scope['method'], scope['query_string'].decode(), body, asyncio.Queue)
+    if queue is not None:
+        answer = await queue.get()
+    await send(
+        {
+            'type': 'http.response.start',
+            'status': 200,
+            'headers': [
+                (b'content-type', b'text/plain; charset=UTF-8'),
+                (b'content-length', str(len(answer)).encode()),
+            ],
+        }
+    )
+    await send({'type': 'http.response.body', 'body': answer})
+
+
+def bare_wsgi(environ: dict, start_response: Callable) -> list[bytes]:
+    """Bare polling on WSGI (threading, and eventlet: its monkey-patched queue)."""
+    length = int(environ.get('CONTENT_LENGTH') or 0)
+    body = environ['wsgi.input'].read(length) if length else b''
+    queue, answer = bare_poll(
+        environ['REQUEST_METHOD'], environ.get('QUERY_STRING', ''), body, queue_module.Queue
+    )
+    if queue is not None:
+        answer = queue.get()
+    start_response(
+        '200 OK',
+        [('Content-Type', 'text/plain; charset=UTF-8'), ('Content-Length', str(len(answer)))],
+    )
+    return [answer]
 
 
 async def bare_app(scope: dict, receive: Callable, send: Callable) -> None:
-    """ASGI websocket echo without Engine.IO: the ceiling for the asgi numbers."""
+    """ASGI websocket echo and polling without Engine.IO: the ceiling for the asgi numbers."""
     if scope['type'] != 'websocket':
-        await receive()
-        await send({'type': 'http.response.start', 'status': 404, 'headers': []})
-        await send({'type': 'http.response.body', 'body': b''})
+        await bare_http(scope, receive, send)
         return
     await receive()  # websocket.connect
     await send({'type': 'websocket.accept'})
@@ -173,7 +240,6 @@ async def bare_app(scope: dict, receive: Callable, send: Callable) -> None:
 def serve_asgi() -> None:
     """uvicorn on uvloop + httptools, one worker, access log off."""
     # Each process serves one mode, so only that mode's framework is imported.
-    import asyncio
     import socket
 
     import uvicorn
@@ -207,7 +273,7 @@ def serve_threading() -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     WSGIRequestHandler.log_request = lambda *args, **kwargs: None
-    app = eio_lib.WSGIApp(build_sync_server('threading'))
+    app = bare_wsgi if eio_lib is None else eio_lib.WSGIApp(build_sync_server('threading'))
     server = make_server('127.0.0.1', 0, app, threaded=True)
     print('PORT', server.server_port, flush=True)
     server.serve_forever()
@@ -218,7 +284,7 @@ def serve_eventlet() -> None:
     # Each process serves one mode, so only that mode's framework is imported.
     from eventlet import wsgi
 
-    app = eio_lib.WSGIApp(build_sync_server('eventlet'))
+    app = bare_wsgi if eio_lib is None else eio_lib.WSGIApp(build_sync_server('eventlet'))
     sock = eventlet.listen(('127.0.0.1', 0), backlog=1024)
     print('PORT', sock.getsockname()[1], flush=True)
     wsgi.server(sock, app, log_output=False, max_size=4096)
