@@ -1,12 +1,12 @@
 """One timer service per server: heartbeats without a task per socket.
 
-How it works: ``call_later`` pushes ``(deadline, seq, callback)`` on a heap
+How it works: ``call_later`` pushes ``[deadline, seq, callback]`` on a heap
 and wakes the service task when the new deadline is the earliest.  The task
 (a thread or greenlet from the server's driver, started on first use) sleeps
 on the driver's event until the earliest deadline, then runs every due
 callback.  Callbacks check their socket's state themselves, so a stale timer
-(the socket closed or answered meanwhile) is harmless and nothing is
-cancelled.
+is harmless; ``cancel`` only lets a closed socket go before the deadline
+(its entry stays on the heap without the callback).
 """
 
 from __future__ import annotations
@@ -35,19 +35,25 @@ class TimerService:
         self._task = None
         self._stopped = False
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
-        """Run ``callback()`` on the service task after ``delay`` seconds."""
-        deadline = time.monotonic() + delay
+    def call_later(self, delay: float, callback: Callable[[], None]) -> list:
+        """Run ``callback()`` on the service task after ``delay`` seconds; returns a handle."""
+        entry = [time.monotonic() + delay, next(self._seq), callback]
         with self._lock:
-            heapq.heappush(self._heap, (deadline, next(self._seq), callback))
-            earliest = self._heap[0][2] is callback
+            heapq.heappush(self._heap, entry)
+            earliest = self._heap[0] is entry
             if self._task is None:
                 self._stopped = False
                 self._wakeup = self._make_event()
                 self._task = self._start_task(self._run)
-                return
+                return entry
         if earliest:
             self._wakeup.set()
+        return entry
+
+    @staticmethod
+    def cancel(entry: list) -> None:
+        """Drop the callback of a ``call_later`` that has not run."""
+        entry[2] = None
 
     def stop(self) -> None:
         """Stop the service task; pending callbacks are dropped."""
@@ -72,7 +78,9 @@ class TimerService:
                     return
                 now = time.monotonic()
                 while self._heap and self._heap[0][0] <= now:
-                    due.append(heapq.heappop(self._heap)[2])
+                    callback = heapq.heappop(self._heap)[2]
+                    if callback is not None:
+                        due.append(callback)
                 timeout = self._heap[0][0] - now if self._heap else None
                 wakeup.clear()
             for callback in due:
@@ -98,9 +106,14 @@ class AsyncTimerService:
         self._logger = logger
         self._generation = 0
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
-        """Run ``callback()`` on the running loop after ``delay`` seconds."""
-        asyncio.get_running_loop().call_later(delay, self._fire, self._generation, callback)
+    def call_later(self, delay: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        """Run ``callback()`` on the running loop after ``delay`` seconds; returns a handle."""
+        return asyncio.get_running_loop().call_later(delay, self._fire, self._generation, callback)
+
+    @staticmethod
+    def cancel(handle: asyncio.TimerHandle) -> None:
+        """Drop a ``call_later`` that has not run."""
+        handle.cancel()
 
     def stop(self) -> None:
         """Forget every pending callback."""

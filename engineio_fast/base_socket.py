@@ -80,6 +80,8 @@ class BaseSocket:
         # When the next ping is due: a ping sent late by a busy timer still
         # counts its pong deadline from here, as a precise timer would.
         self._ping_due: float | None = None
+        #: The pending ping or pong-deadline timer, cancelled on close.
+        self._heartbeat: object = None
         #: Why the transport failed, when it did (F-09): 'parse error',
         #: 'payload too large', 'polling overlap', 'upgrade timeout',
         #: 'forced close'.
@@ -254,7 +256,7 @@ class BaseSocket:
     def schedule_ping(self) -> None:
         """Arm the timer for the next ping (``ping_interval`` from now)."""
         self._ping_due = time.monotonic() + self.server.ping_interval
-        self.server._timers.call_later(self.server.ping_interval, self._send_ping)
+        self._heartbeat = self.server._timers.call_later(self.server.ping_interval, self._send_ping)
 
     def _ping(self) -> None:
         """Send a ping and arm the pong deadline (P-30, P-31)."""
@@ -265,7 +267,9 @@ class BaseSocket:
         self.last_ping = now if due is None else min(due, now)
         self._queue(_PING_PACKET)
         if self.server._monitor_clients:
-            self.server._timers.call_later(self.server.ping_timeout, self._check_pong)
+            self._heartbeat = self.server._timers.call_later(
+                self.server.ping_timeout, self._check_pong
+            )
 
     def _check_pong(self) -> Any:
         """Timer callback: close the session when it stayed silent past its deadline."""
@@ -274,7 +278,7 @@ class BaseSocket:
             return None
         remaining = deadline - time.monotonic()
         if remaining > 0:
-            self.server._timers.call_later(remaining, self._check_pong)
+            self._heartbeat = self.server._timers.call_later(remaining, self._check_pong)
             return None
         return self.server._close_socket_on_timeout(self)
 
@@ -353,6 +357,10 @@ class BaseSocket:
         if not abort:
             self.outbox.append(self._packet_for_close(reason))
         self.closed = True
+        if self._heartbeat is not None:
+            # The timer would keep this closed socket alive for up to ping_interval.
+            self.server._timers.cancel(self._heartbeat)
+            self._heartbeat = None
         self.server._forget_socket(self, reason)
         self._event.set()
         if self._websocket is not None:

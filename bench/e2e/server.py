@@ -264,7 +264,8 @@ def serve_asgi() -> None:
         backlog=1024,
     )
     print('PORT', sock.getsockname()[1], flush=True)
-    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    # run() (not asyncio.run(serve())) sets up the configured loop: uvloop.
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve_threading() -> None:

@@ -8,7 +8,9 @@ that need no network, plus a handshake made by calling the ASGI app directly.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import weakref
 
 import pytest
 
@@ -199,3 +201,39 @@ def test_same_origin_follows_the_asgi_scheme():
     secure, plain = run(scenario())
     assert secure[0] == 200
     assert plain == (400, b'"http://chat.example is not an accepted origin."')
+
+
+def test_a_closed_session_is_freed_at_once():
+    """B-18: a session the client closes (a CLOSE packet POSTed) has its ping timer
+    cancelled on the event loop, so the loop's timer heap does not keep it alive
+    until ping_interval."""
+
+    async def scenario():
+        eio = AsyncServer(async_mode='asgi')
+        sid = await asgi_handshake(eio)
+        freed = weakref.ref(eio.sockets[sid])
+        sent: list[dict] = []
+
+        async def receive():
+            return {'type': 'http.request', 'body': b'1', 'more_body': False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {
+            'type': 'http',
+            'method': 'POST',
+            'path': '/engine.io/',
+            'query_string': b'EIO=4&transport=polling&sid=' + sid.encode(),
+            'headers': [(b'content-length', b'1')],
+            'client': ('127.0.0.9', 4321),
+            'scheme': 'http',
+        }
+        await engineio_fast.ASGIApp(eio)(scope, receive, send)
+        assert sent[0]['status'] == 200
+        gc.collect()
+        assert sid not in eio.sockets
+        assert freed() is None
+        await eio.shutdown()
+
+    run(scenario())

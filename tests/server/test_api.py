@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gc
 import logging
 import re
+import weakref
 
 import pytest
 
@@ -188,3 +190,18 @@ def test_public_names():
     assert issubclass(engineio_fast.Middleware, engineio_fast.WSGIApp)
     assert engineio_fast.ENGINEIO_COMPAT_VERSION == '4.15.1'
     assert isinstance(engineio_fast.USE_EXTENSIONS, bool)
+
+
+def test_a_closed_session_is_freed_at_once(server):
+    """B-18: the heartbeat timer of a session the client closed is cancelled, so the
+    session is not kept alive until its next ping (ping_interval) by the timer service."""
+    sid = server.generate_id()
+    session = socket.Socket(server, sid)
+    server.sockets[sid] = session
+    session.schedule_ping()
+    freed = weakref.ref(session)
+    session.close(wait=False, reason=server.reason.CLIENT_DISCONNECT)
+    del session
+    gc.collect()
+    assert sid not in server.sockets
+    assert freed() is None
