@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any, Callable
 
 from . import async_socket, base_server, packet
 from ._constants import MESSAGE
-from ._coro import settle
+from ._coro import resume, settle
 from ._timers import AsyncTimerService
 from .exceptions import SocketIsClosedError
 
@@ -95,6 +96,21 @@ class AsyncServer(base_server.BaseServer):
 
     async def _join_flow(self, task) -> None:
         await task
+
+    def _start_delivery(self, flow) -> None:
+        """Start a message delivery eagerly: it runs on the reader's stack (in its own
+        context, as in a task) and gets a task only if it suspends (issue 8)."""
+        context = contextvars.copy_context()
+        try:
+            waiting = context.run(flow.send, None)
+        except StopIteration:
+            return
+        except Exception:  # as a task's would, the error stays out of the reader
+            self.logger.exception('message delivery failed')
+            return
+        task = asyncio.get_running_loop().create_task(resume(flow, waiting), context=context)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- public API --------------------------------------------------------------
 

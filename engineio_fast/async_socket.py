@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from . import base_socket, packet
+from ._coro import resume
 from .base_socket import FOREVER
 from .exceptions import EncodeError, SocketIsClosedError
 
@@ -69,19 +70,7 @@ class _StalledWrite(base_socket.PendingWrite):
 
     async def finish(self, ws) -> None:
         """Drive the suspended send to its end, as the task running it would."""
-        waiting = self.waiting
-        while True:
-            if getattr(waiting, '_asyncio_future_blocking', False):
-                # Reset as the task that received it would, or awaiting it fails.
-                waiting._asyncio_future_blocking = False
-            try:
-                await (waiting if waiting is not None else asyncio.sleep(0))
-            except Exception:  # noqa: S110 - the send sees it when resumed
-                pass
-            try:
-                waiting = self.write.send(None)
-            except StopIteration:
-                return
+        await resume(self.write, self.waiting)
 
     def abandon(self) -> None:
         self.write.close()

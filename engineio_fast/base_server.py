@@ -707,7 +707,11 @@ class BaseServer(EventHandlers):
         if not self.async_handlers:
             await self._call_handler('message', (session.sid, data))
         elif session._enqueue_message(data):
-            self._spawn_flow(session._deliver_messages())
+            self._start_delivery(session._deliver_messages())
+
+    def _start_delivery(self, flow) -> None:
+        """Run a session's message delivery flow concurrently with its reader."""
+        self._spawn_flow(flow)
 
     # -- scheduling, supplied by the subclasses ------------------------------------
 

@@ -16,6 +16,8 @@ Send commands (F-03, F-04), each reported as event lines:
   ``{"event": "sent", "sid", "data", "error"}`` (error: exception class name);
 - ``"flood <n>"``: sends ``f0`` .. ``f<n-1>`` back with such callbacks, then
   prints ``{"event": "flooded", "sid", "buffered"}`` (``buffered_amount``);
+- ``"slow <seconds>"``: the handler sleeps that long (``eio.sleep``), then
+  sends ``slept <seconds>`` back (async_handlers: others go on meanwhile);
 - with the hook option ``--report_drain=true``, the ``drain`` event prints
   ``{"event": "drain", "sid"}``.
 
@@ -191,7 +193,7 @@ def parse_command(data):
     """``(name, argument)`` of a send command message, or None."""
     if isinstance(data, str):
         name, _, argument = data.partition(' ')
-        if name in ('broadcast', 'broadcastbin', 'confirm', 'flood'):
+        if name in ('broadcast', 'broadcastbin', 'confirm', 'flood', 'slow'):
             if name == 'broadcastbin':
                 argument = bytes.fromhex(argument)
             return name, argument
@@ -304,6 +306,9 @@ if IS_ASYNC:
                 report_sent(error)
 
             await eio.send(sid, argument, callback=callback)
+        elif name == 'slow':
+            await eio.sleep(float(argument))
+            await eio.send(sid, 'slept ' + argument)
         else:
             for i in range(int(argument)):
                 await eio.send(sid, 'f%d' % i, callback=confirmation(sid, 'f%d' % i))
@@ -357,6 +362,9 @@ else:
             eio.send_to_many(list(eio.sockets) + ['no-such-sid'], argument)
         elif name == 'confirm':
             eio.send(sid, argument, callback=confirmation(sid, argument))
+        elif name == 'slow':
+            eio.sleep(float(argument))
+            eio.send(sid, 'slept ' + argument)
         else:
             for i in range(int(argument)):
                 eio.send(sid, 'f%d' % i, callback=confirmation(sid, 'f%d' % i))
