@@ -95,7 +95,9 @@ class AsyncServer(base_server.BaseServer):
         return task
 
     async def _join_flow(self, task) -> None:
-        await task
+        # Its end, as a thread's join: a writer cancelled by an abort (P-31)
+        # must not cancel the request that waits for it.
+        await asyncio.wait((task,))
 
     def _start_delivery(self, flow) -> None:
         """Start a message delivery eagerly: it runs on the reader's stack (in its own

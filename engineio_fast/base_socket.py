@@ -582,7 +582,15 @@ class BaseSocket:
                         break
                     for pkt in packets:
                         if isinstance(pkt, PendingWrite):
-                            await pkt.finish(ws)
+                            try:
+                                await pkt.finish(ws)
+                            except BaseException:
+                                # Failed or cancelled (P-31 abort): a suspended
+                                # send still holds what it took, e.g. the
+                                # server's write lock, which the close needs.
+                                pkt.abandon()
+                                self._run_callback(pkt.callback, SocketIsClosedError())
+                                raise
                             self._run_callback(pkt.callback, None)
                             continue
                         try:
