@@ -98,10 +98,12 @@ class AsyncSocket(base_socket.BaseSocket):
         return await ws(environ)
 
     def _abort_transport(self, ws, writer) -> None:
-        # A writer task blocked on a full buffer is cancelled; its cleanup
-        # closes the websocket, which ends the reader.
-        writer.cancel()
+        # The connection is dropped first, so a write pending in the driver
+        # fails rather than being cancelled (tornado logs a cancelled write).
+        # The writer task is cancelled too, where the driver cannot abort;
+        # its cleanup closes the websocket, which ends the reader.
         super()._abort_transport(ws, writer)
+        writer.cancel()
 
     async def send(self, pkt: packet.Packet, callback=None) -> None:
         """Queue a packet for the client.

@@ -351,6 +351,13 @@ class WebSocket:
         self._closed_here = True
         handler.close(1000 if code is None else code)
 
+    def abort(self) -> None:
+        """Drop the connection now, not after tornado's close timeout (P-31)."""
+        connection = self.tornado_handler.ws_connection if self.tornado_handler else None
+        stream = getattr(connection, 'stream', None)
+        if stream is not None:
+            stream.close()  # a pending write fails with StreamClosedError
+
 
 _async = {
     'asyncio': True,
