@@ -225,17 +225,41 @@ async def make_response(status: str, headers: list, body: bytes, environ: dict) 
     await send({'type': 'http.response.body', 'body': body})
 
 
+def _own_transport(scope: dict, send: Send) -> Any:
+    """The transport of the websocket's own connection, if the server is a known one.
+
+    ASGI has no way to drop a connection whose close frame cannot be
+    written, so this looks under ``send``: uvicorn's is a method of its
+    connection protocol, which holds the transport (all three websocket
+    implementations); hypercorn's is a method of its websocket stream, whose
+    ``send`` is a method of the HTTP protocol, whose ``send`` is one of the TCP
+    server holding the stream writer.  A websocket over HTTP/2 shares its
+    connection with other streams: None, as for any other server.
+    """
+    if scope.get('http_version') not in ('1.0', '1.1'):
+        return None
+    owner = getattr(send, '__self__', None)
+    transport = getattr(owner, 'transport', None)
+    if transport is None:
+        protocol = getattr(getattr(owner, 'send', None), '__self__', None)
+        tcp_server = getattr(getattr(protocol, 'send', None), '__self__', None)
+        transport = getattr(getattr(tcp_server, 'writer', None), 'transport', None)
+    return transport if callable(getattr(transport, 'abort', None)) else None
+
+
 class WebSocket:
     """An accepted ASGI websocket in the shape the server's flows use."""
 
     def __init__(self, handler: Callable, server: Any, **kwargs):
         self.handler = handler
         self.server = server
+        self._scope: dict = {}
         self._receive: Receive | None = None
         self._send: Send | None = None
         self._closed = False
 
     async def __call__(self, environ: dict) -> None:
+        self._scope = environ['asgi.scope']
         self._receive = environ['asgi.receive']
         self._send = environ['asgi.send']
         headers = environ.get('engineio_fast.websocket_headers') or []
@@ -277,6 +301,12 @@ class WebSocket:
             await self._send({'type': 'websocket.close', 'code': code})
         except Exception:  # already closed by the peer
             pass
+
+    def abort(self) -> None:
+        """Drop the connection under uvicorn or hypercorn; elsewhere nothing can (P-31)."""
+        transport = _own_transport(self._scope, self._send)
+        if transport is not None:
+            transport.abort()
 
 
 _async = {

@@ -34,6 +34,7 @@ import websocket
 from raw_clients import TIMEOUT, Response, http_request, websocket_handshake
 
 import engineio_fast
+from engineio_fast.async_drivers import asgi
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / 'asgi_app_server.py'
 ASGI_SERVERS = ['uvicorn', 'hypercorn']
@@ -735,3 +736,45 @@ def test_unknown_http_path_without_other_app_is_not_found_in_process():
     assert channel.sent[0]['status'] == 404
     assert (b'content-type', b'text/plain') in channel.sent[0]['headers']
     assert b''.join(m.get('body', b'') for m in channel.sent[1:]) == b'Not Found'
+
+
+class ChannelWithTransport(FakeChannel):
+    """A channel shaped like uvicorn's protocol: ``send`` is a method of an
+    object holding the connection's transport, which counts its aborts."""
+
+    def __init__(self, *incoming: dict):
+        super().__init__(*incoming)
+        self.aborts = 0
+        self.transport = self
+
+    def abort(self) -> None:
+        self.aborts += 1
+
+
+@pytest.mark.parametrize(
+    ('bound_send', 'http_version', 'aborts'),
+    [(True, '1.1', 1), (True, '2', 0), (False, '1.1', 0)],
+    ids=['uvicorn-like', 'http2-stream', 'unknown-server'],
+)
+def test_websocket_abort_drops_only_a_connection_of_its_own_in_process(
+    bound_send, http_version, aborts
+):
+    """P-31: ``abort()`` drops the transport found under ``send`` when the
+    server is a known one; a websocket over HTTP/2 shares its connection, and
+    a plain ``send`` function reveals nothing: no abort, and no error."""
+    channel = ChannelWithTransport()
+
+    async def plain_send(message: dict) -> None:
+        await channel.send(message)
+
+    async def handler(ws) -> None:
+        ws.abort()
+
+    environ = {
+        'asgi.scope': {'type': 'websocket', 'http_version': http_version},
+        'asgi.receive': channel.receive,
+        'asgi.send': channel.send if bound_send else plain_send,
+    }
+    asyncio.run(asyncio.wait_for(asgi.WebSocket(handler, None)(environ), TIMEOUT))
+    assert [m['type'] for m in channel.sent] == ['websocket.accept']
+    assert channel.aborts == aborts
