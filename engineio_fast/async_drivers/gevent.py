@@ -6,6 +6,7 @@ request's greenlet through gevent's own socket, so the standard library
 need not be monkey-patched.
 """
 
+import socket
 import weakref
 
 import gevent
@@ -43,6 +44,13 @@ class _GeventWebSocket:
 
     def close(self, code: int | None = None) -> None:
         self._ws.close(code or 1000)
+
+    def abort(self) -> None:
+        """Shut the connection down: a send or receive blocked on it returns (P-31)."""
+        try:
+            self._ws.handler.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
 
 
 class WebSocketWSGI(SimpleWebSocketWSGI):

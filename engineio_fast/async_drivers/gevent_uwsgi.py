@@ -8,6 +8,8 @@ there sends are queued and flushed by ``wait()``, which a watcher greenlet
 wakes when the connection becomes readable.
 """
 
+import socket
+
 import gevent
 import uwsgi
 from gevent import queue, selectors
@@ -35,17 +37,33 @@ class UWSGIWebSocket:
         self._readable = None
         self._watcher = None
         self._closed = False
+        self._fd = None  # the connection's, while the session may use it
 
     def __call__(self, environ, start_response):
         uwsgi.websocket_handshake()
+        self._fd = uwsgi.connection_fd()
         if hasattr(uwsgi, 'request_context'):
             self._context = uwsgi.request_context()
         else:
             self._readable = Event()
-            self._watcher = gevent.spawn(self._watch, uwsgi.connection_fd())
-        self.app(self)
+            self._watcher = gevent.spawn(self._watch, self._fd)
+        try:
+            self.app(self)
+        finally:
+            self._fd = None  # uWSGI may give the number to another connection
         uwsgi.disconnect()
         return []
+
+    def abort(self) -> None:
+        """Shut the connection down: a send blocked on it fails, ``wait()`` returns None (P-31)."""
+        if self._fd is None:
+            return
+        # A duplicate descriptor: shutting it down stops the connection, closing it does not.
+        with socket.fromfd(self._fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed
+                pass
 
     def _watch(self, fd) -> None:
         """Set the readable event whenever the connection has data."""

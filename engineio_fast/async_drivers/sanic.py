@@ -233,6 +233,12 @@ class WebSocket:
         # peer would hold the request and the session's reader for good.
         asyncio.get_running_loop().call_later(sock.close_timeout or 10, _abandon, sock)
 
+    def abort(self) -> None:
+        """Drop the connection: blocked sends and receives end (P-31)."""
+        transport = getattr(getattr(self._sock, 'io_proto', None), 'transport', None)
+        if transport is not None:
+            transport.abort()
+
 
 _async = {
     'asyncio': True,
