@@ -49,6 +49,8 @@ These options are test hooks rather than Server arguments:
   settle back quickly.
 - ``--gevent_websocket=true`` (gevent mode) serves with gevent-websocket's
   ``WebSocketHandler``, so websockets arrive as ``wsgi.websocket``.
+- ``--uvicorn_ws=wsproto`` (asgi mode) picks uvicorn's websocket
+  implementation (its ``ws`` setting; ``auto`` by default).
 """
 
 import gc
@@ -161,6 +163,7 @@ CONNECT_DELAY = OPTIONS.pop('connect_delay', 0)
 REPORT_DRAIN = OPTIONS.pop('report_drain', False)
 WORKER_IDLE_TIMEOUT = OPTIONS.pop('worker_idle_timeout', None)
 GEVENT_WEBSOCKET = OPTIONS.pop('gevent_websocket', False)
+UVICORN_WS = OPTIONS.pop('uvicorn_ws', 'auto')
 
 
 def allow_request(environ):
@@ -436,7 +439,9 @@ def serve_asgi(_):
     import uvicorn
 
     sock = listening_socket()
-    config = uvicorn.Config(engineio_fast.ASGIApp(eio), log_level='warning', lifespan='off')
+    config = uvicorn.Config(
+        engineio_fast.ASGIApp(eio), log_level='warning', lifespan='off', ws=UVICORN_WS
+    )
     announce(sock)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
