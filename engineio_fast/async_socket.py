@@ -115,7 +115,8 @@ class AsyncSocket(base_socket.BaseSocket):
         """
         if self.closed:
             self._run_callback(callback, SocketIsClosedError())
-        if not await self.check_ping_timeout():
+            raise SocketIsClosedError()
+        if self._ping_overdue() and not await self.check_ping_timeout():
             self._run_callback(callback, SocketIsClosedError())
             return
         if self._room is not None and self._outbox_full():

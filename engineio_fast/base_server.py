@@ -12,6 +12,8 @@ import importlib
 import inspect
 import logging
 import secrets
+from inspect import isawaitable
+from types import CoroutineType
 from typing import Any, Iterator
 
 from . import _codec, _ws_compression, packet, payload
@@ -665,7 +667,7 @@ class BaseServer(EventHandlers):
                 result = handler(args[0])
             else:
                 result = handler(*args)
-            if inspect.isawaitable(result):
+            if type(result) is CoroutineType or (result is not None and isawaitable(result)):
                 result = await result
             return result
         except Exception:
