@@ -7,9 +7,11 @@ import zlib
 
 from eventlet import queue, sleep, spawn
 from eventlet.green.threading import Event
+from eventlet.websocket import RFC6455WebSocket
 from eventlet.websocket import WebSocketWSGI as _EventletWebSocketWSGI
 
 from .._ws_compression import FEATURES, WebSocketCompression
+from ._websocket_wsgi import plain_frame
 
 
 class EventletThread:
@@ -56,17 +58,23 @@ class _EventletWebSocket:
 
     With ``websocket_compression`` set and permessage-deflate negotiated, it
     hands eventlet its own compressor (the option's level), or none for a
-    message under the threshold (F-02).
+    message under the threshold (F-02).  Write-through (issue 8): an RFC 6455
+    websocket also writes frames straight to the non-blocking socket under
+    the green socket (``write_nowait``), as far as it takes them at once.
     """
 
     def __init__(self, websocket, compression: WebSocketCompression):
         self._ws = websocket
+        #: Whether ``write_nowait`` works: RFC 6455 framing (not the old draft 76).
+        self.nonblocking_writes = isinstance(websocket, RFC6455WebSocket)
         if hasattr(websocket, '_apply_mask'):
             websocket._apply_mask = unmask
         self._compression = compression
         self._plain = False
         self._deflate = None
         deflate = websocket.extensions.get('permessage-deflate')
+        # Without an extension frames are plain and can be built (and shared) here.
+        self._plain_frames = not websocket.extensions
         if compression.enabled and deflate is not None:
             self._bits = deflate.get('server_max_window_bits', zlib.MAX_WBITS)
             self._no_takeover = deflate.get('server_no_context_takeover', False)
@@ -83,6 +91,31 @@ class _EventletWebSocket:
     def send(self, message) -> None:
         self._plain = not self._compression.compresses(len(message))
         self._ws.send(message)
+
+    def write_nowait(self, message) -> bytes:
+        """Frame a message and write what the socket takes now; the unsent rest."""
+        if self._ws.websocket_closed:
+            raise OSError('websocket is closed')
+        if self._plain_frames:
+            frame = plain_frame(message)
+        else:
+            self._plain = not self._compression.compresses(len(message))
+            frame = self._ws._pack_message(message)
+        return self.write_raw_nowait(frame)
+
+    def write_raw_nowait(self, data: bytes) -> bytes:
+        """Write what the socket takes of framed bytes now; the unsent rest."""
+        if self._ws._sendlock.locked():  # eventlet is writing (a pong, the close)
+            return data
+        try:
+            written = self._ws.socket.fd.send(data)
+        except BlockingIOError:
+            return data
+        return data[written:]
+
+    def write_raw(self, data: bytes) -> None:
+        """Write framed bytes, waiting (green) until all are sent."""
+        self._ws._send(data)
 
     def wait(self):
         return self._ws.wait()
