@@ -45,15 +45,28 @@ def build_environ(
         'SERVER_PORT': '0',
     }
     for name, value in headers:
-        key = name.upper().replace('-', '_')
-        if key == 'CONTENT_TYPE' or key == 'CONTENT_LENGTH':
-            environ[key] = value
-            continue
-        key = 'HTTP_' + key
+        key = _ENVIRON_KEYS.get(name) or _environ_key(name)
         previous = environ.get(key)
-        environ[key] = value if previous is None else previous + ',' + value
+        if previous is not None and key.startswith('HTTP_'):
+            value = previous + ',' + value  # a repeated header
+        environ[key] = value
     forwarded = environ.get('HTTP_X_FORWARDED_PROTO')
     if forwarded:
         scheme = forwarded.split(',', 1)[0].strip()
     environ['wsgi.url_scheme'] = 'https' if scheme in ('https', 'wss') else 'http'
     return environ
+
+
+#: Header name → environ key, for the names seen first (most requests repeat them).
+_ENVIRON_KEYS: dict[str, str] = {}
+_MAX_CACHED_KEYS = 512
+
+
+def _environ_key(name: str) -> str:
+    """The environ key of a header: ``CONTENT_TYPE``/``CONTENT_LENGTH``, else ``HTTP_*``."""
+    key = name.upper().replace('-', '_')
+    if key != 'CONTENT_TYPE' and key != 'CONTENT_LENGTH':
+        key = 'HTTP_' + key
+    if len(_ENVIRON_KEYS) < _MAX_CACHED_KEYS:
+        _ENVIRON_KEYS[name] = key
+    return key

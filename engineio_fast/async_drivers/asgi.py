@@ -208,7 +208,7 @@ async def make_response(status: str, headers: list, body: bytes, environ: dict) 
     scope = environ['asgi.scope']
     send = environ['asgi.send']
     code = int(status.split(' ', 1)[0])
-    raw_headers = [(name.encode('latin-1'), value.encode('latin-1')) for name, value in headers]
+    raw_headers = [_ENCODED_HEADERS.get(header) or _encode_header(header) for header in headers]
     if scope['type'] == 'websocket':
         if 'websocket.http.response' in scope.get('extensions', {}):
             # The server can answer the handshake with a plain HTTP response,
@@ -223,6 +223,20 @@ async def make_response(status: str, headers: list, body: bytes, environ: dict) 
     raw_headers.append((b'content-length', str(len(body)).encode()))
     await send({'type': 'http.response.start', 'status': code, 'headers': raw_headers})
     await send({'type': 'http.response.body', 'body': body})
+
+
+#: Response headers as ASGI wants them, for the pairs seen first (most responses repeat them).
+_ENCODED_HEADERS: dict[tuple, tuple] = {}
+_MAX_CACHED_HEADERS = 512
+
+
+def _encode_header(header: tuple) -> tuple:
+    """``(name, value)`` encoded to latin-1 bytes."""
+    name, value = header
+    encoded = (name.encode('latin-1'), value.encode('latin-1'))
+    if name != 'Set-Cookie' and len(_ENCODED_HEADERS) < _MAX_CACHED_HEADERS:  # one per session
+        _ENCODED_HEADERS[(name, value)] = encoded
+    return encoded
 
 
 def _own_transport(scope: dict, send: Send) -> Any:
