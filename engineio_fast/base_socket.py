@@ -497,6 +497,9 @@ class BaseSocket:
         except (DecodeError, UnknownPacketError):
             self.close_detail = 'parse error'
             reason = server.reason.TRANSPORT_ERROR
+        except ConnectionAbortedError as exc:  # an invalid frame, seen by the driver (P-44)
+            server.logger.info('%s: %s', self.sid, exc)
+            reason = server.reason.TRANSPORT_ERROR
         except Exception:
             server.logger.info('%s: websocket read failed', self.sid, exc_info=True)
             reason = server.reason.TRANSPORT_ERROR

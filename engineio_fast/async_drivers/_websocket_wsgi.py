@@ -16,6 +16,7 @@ from wsproto.utilities import LocalProtocolError
 
 from .._ws_compression import FEATURES, WebSocketCompression
 from ..exceptions import ContentTooLongError
+from ._close_codes import check_close_code
 
 #: Bytes asked of the socket per read.
 _RECEIVE_BYTES = 65536
@@ -262,9 +263,10 @@ class SimpleWebSocketWSGI:
         return messages.pop(0)
 
     def _ended(self) -> None:
-        """The reader is done: release the socket; an oversized message is reported."""
+        """The reader is done: release the socket; an oversized message or a failure is reported."""
         ws = self.ws
         ws.connected = False
         ws.sock.close()
         if ws.incoming_message_len > self.server.max_http_buffer_size:
             raise ContentTooLongError()
+        check_close_code(ws.close_reason)

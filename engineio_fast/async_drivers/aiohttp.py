@@ -9,6 +9,7 @@ from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.http_websocket import WebSocketError
 
 from ..exceptions import ContentTooLongError, DecodeError
+from ._close_codes import check_close_code
 from ._environ import build_environ
 from ._shielded import serve_shielded
 
@@ -160,7 +161,11 @@ class WebSocket:
             and msg.data.code == WSCloseCode.MESSAGE_TOO_BIG
         ):
             raise ContentTooLongError()
-        return None  # CLOSE, CLOSING, CLOSED or a failed connection
+        if msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
+            check_close_code(msg.data.code)  # an invalid frame
+        elif msg.type is WSMsgType.CLOSE:
+            check_close_code(msg.data)  # the peer's close code
+        return None  # CLOSING, CLOSED or a failed connection
 
     async def send(self, message: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message; OSError once closed."""

@@ -6,6 +6,7 @@ from typing import Any, Awaitable, Callable
 
 from .._coro import settle
 from ..static_files import CHUNK_SIZE, open_static_file
+from ._close_codes import check_close_code
 from ._environ import build_environ
 
 Receive = Callable[[], Awaitable[dict]]
@@ -297,6 +298,7 @@ class WebSocket:
             text = event.get('text')
             return text if text is not None else event.get('bytes')
         self._closed = True
+        check_close_code(event.get('code'))
         return None
 
     async def send(self, message: str | bytes) -> None:

@@ -11,6 +11,7 @@ from eventlet.websocket import RFC6455WebSocket
 from eventlet.websocket import WebSocketWSGI as _EventletWebSocketWSGI
 
 from .._ws_compression import FEATURES, WebSocketCompression
+from ._close_codes import check_close_code
 from ._websocket_wsgi import plain_frame
 
 
@@ -75,6 +76,12 @@ class _EventletWebSocket:
         deflate = websocket.extensions.get('permessage-deflate')
         # Without an extension frames are plain and can be built (and shared) here.
         self._plain_frames = not websocket.extensions
+        #: The close code eventlet answered an invalid frame with (P-44).
+        self._failure: int | None = None
+        if self.nonblocking_writes:
+            # eventlet closes the websocket itself on an invalid frame; its own
+            # close() is the only place that code shows.
+            websocket.close = self._closed_by_eventlet
         if compression.enabled and deflate is not None:
             self._bits = deflate.get('server_max_window_bits', zlib.MAX_WBITS)
             self._no_takeover = deflate.get('server_no_context_takeover', False)
@@ -118,10 +125,18 @@ class _EventletWebSocket:
         self._ws._send(data)
 
     def wait(self):
-        return self._ws.wait()
+        message = self._ws.wait()
+        if message is None:
+            check_close_code(self._failure)
+        return message
+
+    def _closed_by_eventlet(self, close_data=None) -> None:
+        if close_data is not None:
+            self._failure = close_data[0]
+        type(self._ws).close(self._ws, close_data=close_data)
 
     def close(self, code=None) -> None:
-        self._ws.close(close_data=(code, '') if code else None)
+        type(self._ws).close(self._ws, close_data=(code, '') if code else None)
 
     def abort(self) -> None:
         """Drop the connection at once: a send or receive blocked on it returns."""

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from ..exceptions import ContentTooLongError
+from ._close_codes import check_close_code
 from ._environ import build_environ
 from ._shielded import serve_shielded
 
@@ -208,6 +209,8 @@ class WebSocket:
             sent = getattr(sock.ws_proto, 'close_sent', None)
             if sent is not None and sent.code == _MESSAGE_TOO_BIG:
                 raise ContentTooLongError()
+            if sent is not None:
+                check_close_code(sent.code)  # sanic's answer to an invalid frame
         return None
 
     async def send(self, message: str | bytes) -> None:

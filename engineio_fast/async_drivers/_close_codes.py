@@ -1,0 +1,20 @@
+"""Websocket close codes that mean the connection failed, not that the peer closed it (P-44).
+
+A driver whose websocket ended with one of these codes, sent by the peer or by
+the websocket library on an invalid frame, raises ``ConnectionAbortedError``
+from ``wait()``: the session then closes with ``transport error`` instead of
+``transport close``.  Normal closure (1000), going away (1001), no status
+(1005), abnormal closure (1006, a vanished peer) and restart (1012) stay a close.
+"""
+
+from __future__ import annotations
+
+#: Protocol error, unsupported data, invalid payload, policy violation, too big,
+#: missing extension, internal error.
+FAILURE_CODES = frozenset({1002, 1003, 1007, 1008, 1009, 1010, 1011})
+
+
+def check_close_code(code: int | None) -> None:
+    """Raise ``ConnectionAbortedError`` when ``code`` says the websocket failed."""
+    if code in FAILURE_CODES:
+        raise ConnectionAbortedError('websocket closed with code %d' % code)
