@@ -23,23 +23,30 @@ def run(coro, timeout: float = 5.0):
 
 
 async def asgi_request(
-    eio: AsyncServer, scheme: str = 'http', headers: list | None = None
+    eio: AsyncServer,
+    scheme: str = 'http',
+    headers: list | None = None,
+    sid: str | None = None,
+    body: bytes | None = None,
 ) -> tuple[int, bytes]:
-    """A polling handshake through the ASGI app; its status and body."""
+    """A polling request through the ASGI app (a handshake, or a POST of ``body``
+    to ``sid``); its status and body."""
     sent: list[dict] = []
 
     async def receive():
-        return {'type': 'http.request', 'body': b'', 'more_body': False}
+        return {'type': 'http.request', 'body': body or b'', 'more_body': False}
 
     async def send(message):
         sent.append(message)
 
+    query = b'EIO=4&transport=polling' + (b'&sid=' + sid.encode() if sid else b'')
     scope = {
         'type': 'http',
-        'method': 'GET',
+        'method': 'GET' if body is None else 'POST',
         'path': '/engine.io/',
-        'query_string': b'EIO=4&transport=polling',
-        'headers': headers or [],
+        'query_string': query,
+        'headers': (headers or [])
+        + ([] if body is None else [(b'content-length', b'%d' % len(body))]),
         'client': ('127.0.0.9', 4321),
         'scheme': scheme,
     }
@@ -212,25 +219,7 @@ def test_a_closed_session_is_freed_at_once():
         eio = AsyncServer(async_mode='asgi')
         sid = await asgi_handshake(eio)
         freed = weakref.ref(eio.sockets[sid])
-        sent: list[dict] = []
-
-        async def receive():
-            return {'type': 'http.request', 'body': b'1', 'more_body': False}
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {
-            'type': 'http',
-            'method': 'POST',
-            'path': '/engine.io/',
-            'query_string': b'EIO=4&transport=polling&sid=' + sid.encode(),
-            'headers': [(b'content-length', b'1')],
-            'client': ('127.0.0.9', 4321),
-            'scheme': 'http',
-        }
-        await engineio_fast.ASGIApp(eio)(scope, receive, send)
-        assert sent[0]['status'] == 200
+        assert await asgi_request(eio, sid=sid, body=b'1') == (200, b'ok')
         gc.collect()
         assert sid not in eio.sockets
         assert freed() is None
