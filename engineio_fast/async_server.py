@@ -110,9 +110,8 @@ class AsyncServer(base_server.BaseServer):
         except Exception:  # as a task's would, the error stays out of the reader
             self.logger.exception('message delivery failed')
             return
-        task = asyncio.get_running_loop().create_task(resume(flow, waiting), context=context)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # The task starts from a copy of the context the flow has run in so far.
+        context.run(self._spawn_flow, resume(flow, waiting))
 
     # -- public API --------------------------------------------------------------
 

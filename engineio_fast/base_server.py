@@ -12,7 +12,6 @@ import importlib
 import inspect
 import logging
 import secrets
-from inspect import isawaitable
 from types import CoroutineType
 from typing import Any, Iterator
 
@@ -667,7 +666,10 @@ class BaseServer(EventHandlers):
                 result = handler(args[0])
             else:
                 result = handler(*args)
-            if type(result) is CoroutineType or (result is not None and isawaitable(result)):
+            awaitable = type(result) is CoroutineType or (
+                result is not None and inspect.isawaitable(result)
+            )
+            if awaitable:
                 result = await result
             return result
         except Exception:

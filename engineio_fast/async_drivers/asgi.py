@@ -236,7 +236,7 @@ def _encode_header(header: tuple) -> tuple:
     name, value = header
     encoded = (name.encode('latin-1'), value.encode('latin-1'))
     if name != 'Set-Cookie' and len(_ENCODED_HEADERS) < _MAX_CACHED_HEADERS:  # one per session
-        _ENCODED_HEADERS[(name, value)] = encoded
+        _ENCODED_HEADERS[header] = encoded
     return encoded
 
 
