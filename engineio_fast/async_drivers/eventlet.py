@@ -125,7 +125,14 @@ class _EventletWebSocket:
         self._ws._send(data)
 
     def wait(self):
-        message = self._ws.wait()
+        try:
+            message = self._ws.wait()
+        except EOFError:
+            # eventlet's close() closes the socket under a reader still blocked
+            # on it (gunicorn's eventlet worker): after our own close that is the end.
+            if not self._ws.websocket_closed:
+                raise
+            message = None
         if message is None:
             check_close_code(self._failure)
         return message

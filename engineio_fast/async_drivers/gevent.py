@@ -40,7 +40,9 @@ class _GeventWebSocket:
         self._ws.send(message, binary=isinstance(message, bytes))
 
     def wait(self):
-        return self._ws.receive()
+        message = self._ws.receive()
+        # gevent-websocket returns binary messages as bytearray; the session takes bytes.
+        return bytes(message) if isinstance(message, bytearray) else message
 
     def close(self, code: int | None = None) -> None:
         self._ws.close(code or 1000)

@@ -54,6 +54,14 @@ class _Body:
                 self._stream = None
                 break
             buffer += chunk
+        stream = self._stream
+        if stream is not None and getattr(stream, 'request_bytes_left', None) == 0:
+            if stream.request_body is not None and stream.request_body != 'chunked':
+                # Every byte of a Content-Length body is here: one more read (it
+                # returns None at once) marks it consumed, or sanic logs
+                # "body not consumed" at ERROR after the response.
+                await stream.read()
+                self._stream = None
         if n is None or n < 0:
             n = len(buffer)
         data = bytes(buffer[:n])
