@@ -113,7 +113,14 @@ class Server(base_server.BaseServer):
         response = run_sync(self._handle_http(environ, start_response))
         if not isinstance(response, dict):
             return response
-        start_response(response['status'], response['headers'])
+        headers = response['headers']
+        if self.async_mode == 'gevent' and environ.get('HTTP_CONNECTION', '').lower() == 'close':
+            if environ.get('SERVER_SOFTWARE', '').startswith('gevent/'):
+                # gevent's pywsgi closes the connection after this response
+                # without saying so, and a client that keeps connections alive
+                # (Node.js 19+) sends its next request on it and gets a reset.
+                headers = [*headers, ('Connection', 'close')]
+        start_response(response['status'], headers)
         return [response['response']]
 
     # -- scheduling --------------------------------------------------------------
