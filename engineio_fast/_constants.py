@@ -19,3 +19,9 @@ COMPRESSION_METHODS = ['gzip', 'deflate']
 #: zlib level 1: several times faster than 9 on JSON-like bodies, and
 #: polling responses are short-lived.
 DEFAULT_COMPRESSION_LEVEL = 1
+
+#: Returned up to ``Server.handle_request`` by a websocket that ended under
+#: gunicorn, which wants the app to raise ``StopIteration`` instead of
+#: answering; raised inside a coroutine flow it would become a RuntimeError
+#: (PEP 479), so only ``handle_request`` raises it.
+DROP_CONNECTION = object()

@@ -6,7 +6,7 @@ import logging
 from typing import Any, Callable
 
 from . import base_server, packet, socket
-from ._constants import MESSAGE
+from ._constants import DROP_CONNECTION, MESSAGE
 from ._coro import run_sync
 from ._timers import TimerService
 from ._workers import WorkerPool
@@ -112,6 +112,8 @@ class Server(base_server.BaseServer):
         """
         response = run_sync(self._handle_http(environ, start_response))
         if not isinstance(response, dict):
+            if response is DROP_CONNECTION:
+                raise StopIteration()  # gunicorn drops the connection, no response
             return response
         headers = response['headers']
         if self.async_mode == 'gevent' and environ.get('HTTP_CONNECTION', '').lower() == 'close':

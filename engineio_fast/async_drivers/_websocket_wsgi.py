@@ -14,6 +14,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import Opcode
 from wsproto.utilities import LocalProtocolError
 
+from .._constants import DROP_CONNECTION
 from .._ws_compression import FEATURES, WebSocketCompression
 from ..exceptions import ContentTooLongError
 from ._close_codes import check_close_code
@@ -181,7 +182,9 @@ class SimpleWebSocketWSGI:
                 pass
             connection.close()
         if self.ws.mode == 'gunicorn':
-            raise StopIteration()
+            # gunicorn drops the connection when the app raises StopIteration;
+            # raised here it would cross the session's coroutine flow (PEP 479).
+            return DROP_CONNECTION
         if self.ws.mode == 'werkzeug':
             # werkzeug treats this as the client going away: no response.
             raise ConnectionError()
