@@ -7,8 +7,8 @@ runs it holds an exclusive ``flock`` on ``/tmp/port3000.lock``, the lock every
 other user of port 3000 on a shared machine takes too.
 
 ``protocol_suite`` copies ``<repo>/../shared/engine.io-protocol-suite`` (the
-official suite, unmodified) to a temporary folder once per session and runs
-``npm ci`` there.  Where that folder is absent (GitHub Actions, an sdist) the
+official suite, unmodified; ``ENGINEIO_FAST_PROTOCOL_SUITE_DIR`` names another
+place) to a temporary folder once per session and runs ``npm ci`` there.  Where that folder is absent (GitHub Actions, an sdist) the
 tests marked ``protocol_suite`` are deselected, with a note in the terminal
 summary; with ``ENGINEIO_FAST_REQUIRE_PROTOCOL_SUITE=1`` (set by .ci/run) they
 run and fail instead.  A missing node or npm is always a failure.
@@ -33,7 +33,11 @@ from rows import ROWS, Row
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-SUITE_SOURCE = REPO.parent / 'shared' / 'engine.io-protocol-suite'
+#: The official suite's folder; ENGINEIO_FAST_PROTOCOL_SUITE_DIR points elsewhere.
+SUITE_SOURCE = Path(
+    os.environ.get('ENGINEIO_FAST_PROTOCOL_SUITE_DIR')
+    or REPO.parent / 'shared' / 'engine.io-protocol-suite'
+)
 REQUIRE_SUITE = os.environ.get('ENGINEIO_FAST_REQUIRE_PROTOCOL_SUITE') == '1'
 NODE_DIR = REPO / 'tests' / 'node'
 EIO_CLIENT = NODE_DIR / 'eio_client.js'
