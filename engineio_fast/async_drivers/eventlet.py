@@ -78,6 +78,8 @@ class _EventletWebSocket:
         self._plain_frames = not websocket.extensions
         #: The close code eventlet answered an invalid frame with (P-44).
         self._failure: int | None = None
+        #: Whether close() ran: eventlet closed the socket, under a reader blocked on it.
+        self._closed_here = False
         if self.nonblocking_writes:
             # eventlet closes the websocket itself on an invalid frame; its own
             # close() is the only place that code shows.
@@ -130,7 +132,7 @@ class _EventletWebSocket:
         except EOFError:
             # eventlet's close() closes the socket under a reader still blocked
             # on it (gunicorn's eventlet worker): after our own close that is the end.
-            if not self._ws.websocket_closed:
+            if not self._closed_here:
                 raise
             message = None
         if message is None:
@@ -138,11 +140,16 @@ class _EventletWebSocket:
         return message
 
     def _closed_by_eventlet(self, close_data=None) -> None:
+        if self._closed_here:
+            # A read failing on the socket our close() closed: eventlet would
+            # close it again with 1011 and log 'socket shutdown error'.
+            return
         if close_data is not None:
             self._failure = close_data[0]
         type(self._ws).close(self._ws, close_data=close_data)
 
     def close(self, code=None) -> None:
+        self._closed_here = True
         type(self._ws).close(self._ws, close_data=(code, '') if code else None)
 
     def abort(self) -> None:
@@ -168,11 +175,11 @@ class WebSocketWSGI(_EventletWebSocketWSGI):
 
     def _negotiate_permessage_deflate(self, extensions):
         option = self._compression
-        if option.enabled is False:
+        if not option.enabled:
             return None
         config = super()._negotiate_permessage_deflate(extensions)
         bits = option.server_max_window_bits
-        if option.enabled and config is not None and bits is not None:
+        if config is not None and bits is not None:
             # RFC 7692 7.1.2.1: the server may ask for a smaller window unprompted.
             config['server_max_window_bits'] = min(bits, config.get('server_max_window_bits', 15))
         return config
