@@ -132,3 +132,24 @@ ROWS = [
     _row('tornado', 'python suite_app.py tornado', 'tornado', True),
     _row('sanic', 'sanic suite_app:app --host 127.0.0.1 --port 3000', 'sanic', False),
 ]
+
+#: Each row's name in the README's "Supported HTTP servers" table.
+README_NAMES = {
+    'werkzeug': 'werkzeug (threaded)',
+    'gunicorn-gthread': 'gunicorn, gthread worker',
+    'gunicorn-gevent-websocket': 'gunicorn + gevent-websocket',
+    'gunicorn-gevent': 'gunicorn, gevent worker',
+    'gunicorn-eventlet': 'gunicorn < 26, eventlet worker',
+    'uwsgi-gevent': 'uWSGI with gevent',
+    'eventlet-wsgi': 'eventlet.wsgi',
+    'gevent-pywsgi': 'gevent pywsgi',
+    'uvicorn': 'uvicorn',
+    'gunicorn-uvicorn-worker': 'gunicorn + uvicorn-worker',
+    'gunicorn-asgi': 'gunicorn 27, asgi worker',
+    'hypercorn': 'hypercorn',
+    'daphne': 'daphne',
+    'granian': 'granian',
+    'aiohttp': 'aiohttp',
+    'tornado': 'tornado',
+    'sanic': 'sanic',
+}
