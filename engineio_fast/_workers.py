@@ -4,13 +4,16 @@ How it works: ``submit`` puts the job on a queue and starts a thread only
 when no worker is idle; a worker takes jobs until it has waited
 ``idle_timeout`` seconds for one, then exits.  Delivering a message on a
 worker that already exists costs a queue handoff instead of a thread start
-(issue 8: python-engineio starts a thread per message).
+(issue 8: python-engineio starts a thread per message).  ``shutdown`` ends
+the idle workers at once and lets busy ones end after their job, as
+python-engineio's thread per job would; jobs submitted later still run.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 
@@ -43,6 +46,8 @@ class WorkerPool:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0
+        self._closed = False
+        self._retired: queue.SimpleQueue = queue.SimpleQueue()
 
     def submit(self, call: Callable, *args) -> Job:
         """Run ``call(*args)`` on a worker; the job, to join."""
@@ -67,8 +72,35 @@ class WorkerPool:
                         self._idle -= 1
                         return
                 continue  # a job was promised to this worker: take it
+            if job is None:  # shutdown() retires this idle worker
+                self._retired.put(threading.current_thread())
+                return
             job._run(self._logger)
             with self._lock:
-                self._idle += 1
+                closed = self._closed
+                if not closed:
+                    self._idle += 1
             # After counting itself idle: whoever joins may submit again at once.
             job._done.set()
+            if closed:
+                return
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """End the idle workers now (joined) and the busy ones after their job.
+
+        Called by ``Server.shutdown()``: python-engineio leaves no thread
+        behind once its jobs end, and callers (python-socketio's tests among
+        them) count threads right after shutting down.
+        """
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, 0
+            for _ in range(idle):
+                self._jobs.put(None)
+        deadline = time.monotonic() + timeout
+        for _ in range(idle):
+            try:
+                worker = self._retired.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            worker.join(max(0.0, deadline - time.monotonic()))

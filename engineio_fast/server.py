@@ -222,6 +222,8 @@ class Server(base_server.BaseServer):
         """Stop the heartbeat service; sessions stay open (S-17)."""
         self.logger.info('Engine.IO is shutting down')
         self._timers.stop()
+        if self._workers is not None:
+            self._workers.shutdown()
 
     def start_background_task(self, target: Callable, *args, **kwargs):
         """Start ``target(*args, **kwargs)`` on a thread or greenlet of the async mode.

@@ -45,3 +45,37 @@ def test_a_failing_job_is_logged_and_the_worker_survives(caplog):
     result = []
     pool.submit(result.append, 'still working').join(5)
     assert result == ['still working']
+
+
+def _worker_threads(pool: WorkerPool) -> list:
+    return [t for t in threading.enumerate() if getattr(t, '_target', None) == pool._work]
+
+
+def test_shutdown_ends_idle_workers_before_returning():
+    """Server.shutdown() leaves no idle worker behind (python-socketio's admin tests count threads)."""
+    pool = WorkerPool(logging.getLogger('test'), idle_timeout=60)
+    release = threading.Event()
+    jobs = [pool.submit(release.wait, 5) for _ in range(3)]
+    release.set()
+    for job in jobs:
+        job.join(5)
+    assert len(_worker_threads(pool)) == 3  # idle, waiting up to 60 s for work
+    pool.shutdown()
+    assert _worker_threads(pool) == []
+
+
+def test_after_shutdown_a_busy_worker_ends_with_its_job_and_new_jobs_still_run():
+    pool = WorkerPool(logging.getLogger('test'), idle_timeout=60)
+    release = threading.Event()
+    busy = pool.submit(release.wait, 5)
+    pool.shutdown()
+    assert len(_worker_threads(pool)) == 1
+    release.set()
+    busy.join(5)
+    deadline = time.monotonic() + 5
+    while _worker_threads(pool) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _worker_threads(pool) == []
+    result = []
+    pool.submit(result.append, 'late').join(5)
+    assert result == ['late']
