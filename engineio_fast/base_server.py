@@ -430,7 +430,7 @@ class BaseServer(EventHandlers):
         Lazily, so the packets before a malformed one are handled before its
         DecodeError is raised (P-25); limits are checked before the first.
         """
-        loads = packet.Packet.json.loads
+        loads = packet._json_loads()  # Packet.json may lack loads: see _DeferredJson
         for item in _codec.split_payload(body, payload.Payload.max_decode_packets, None):
             ptype, data, _ = _codec.decode_packet(item, loads)
             yield ptype, data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from . import _codec
 from . import json as _json
@@ -24,6 +24,8 @@ __all__ = [
 packet_names = PACKET_NAMES
 binary_types = (bytes, bytearray)
 _binary_data_types = (bytes, bytearray, memoryview)
+# The data python-engineio's Packet.encode() passes to ``json.dumps``.
+_json_data_types = (dict, list)
 
 
 class Packet:
@@ -64,14 +66,16 @@ class Packet:
             cached = self.encode_cache_b64
             if cached is None:
                 cached = self.encode_cache_b64 = _codec.encode_packet(
-                    self.packet_type, self.data, True, self.json.dumps
+                    self.packet_type, self.data, True, None
                 )
             return cached
         cached = self.encode_cache
         if cached is None:
-            cached = self.encode_cache = _codec.encode_packet(
-                self.packet_type, self.data, False, self.json.dumps
-            )
+            data = self.data
+            # Like python-engineio, read json only for the data that needs it:
+            # a str packet still encodes when Packet.json was replaced.
+            dumps = self.json.dumps if isinstance(data, _json_data_types) else None
+            cached = self.encode_cache = _codec.encode_packet(self.packet_type, data, False, dumps)
         return cached
 
     def decode(self, encoded_packet: str | bytes) -> None:
@@ -79,7 +83,44 @@ class Packet:
 
         :param encoded_packet: the packet as str or bytes-like.
         """
-        self.packet_type, self.data, self.binary = _codec.decode_packet(
-            encoded_packet, self.json.loads
-        )
+        try:
+            loads = self.json.loads
+        except AttributeError:
+            loads = _DeferredJson(self, 'loads')
+        self.packet_type, self.data, self.binary = _codec.decode_packet(encoded_packet, loads)
         self.encode_cache = self.encode_cache_b64 = None
+
+
+class _DeferredJson:
+    """Calls ``owner.json.<name>``, looked up only when called.
+
+    Handed to the codec in place of a ``loads`` (or ``dumps``) that the
+    current JSON object lacks, for instance after a test left
+    ``Packet.json = 'foo'``: python-engineio reads ``Packet.json`` only when
+    it decodes JSON text, so the AttributeError must come only then, not for
+    a binary, numeric or empty packet.  The usual path (the attribute exists)
+    passes the function itself, so the codec's fast paths still apply.
+    """
+
+    __slots__ = ('owner', 'name')
+
+    def __init__(self, owner: Any, name: str):
+        self.owner = owner
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.owner.json, self.name)(*args, **kwargs)
+
+
+def _json_loads(owner: Any = None) -> Callable:
+    """``owner.json.loads`` (``Packet.json.loads`` by default) for the codec.
+
+    When the JSON object has no ``loads``, a stand-in that raises python-engineio's
+    AttributeError only if a packet really needs it (see ``_DeferredJson``).
+    """
+    if owner is None:
+        owner = Packet
+    try:
+        return owner.json.loads
+    except AttributeError:
+        return _DeferredJson(owner, 'loads')

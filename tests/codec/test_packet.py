@@ -595,3 +595,91 @@ def test_packet_json_replaced_by_class_with_static_methods(compat_backend, monke
     assert packet.Packet(encoded_packet='4{"a":1}').data == {'custom': '{"a":1}'}
     # Numbers still stay text without asking the hook.
     assert packet.Packet(encoded_packet='4123').data == '123'
+
+
+class _Spy:
+    """A ``Packet.json`` that records which of its attributes are read."""
+
+    def __init__(self):
+        self.read = []
+
+    def __getattr__(self, name):
+        self.read.append(name)
+        return getattr(stdlib_json, name)
+
+
+@pytest.mark.parametrize(
+    'data', ['hello', '', b'\x01\x02', bytearray(b'\x03'), None, 7, 1.5, True], ids=repr
+)
+def test_packet_encode_reads_json_only_for_dict_or_list_data(compat_backend, monkeypatch, data):
+    """Issue 15: like python-engineio, ``encode()`` leaves ``Packet.json`` alone for other data.
+
+    python-socketio's suite leaves ``Packet.json = 'foo'`` behind; its later
+    str packets must still encode.
+    """
+    packet = compat_backend.packet
+    monkeypatch.setattr(packet.Packet, 'json', 'foo')
+    pkt = packet.Packet(packet.MESSAGE, data)
+    expected_text = '4' if data is None else '4' + str(data)
+    if isinstance(data, (bytes, bytearray)):
+        assert pkt.encode() == bytes(data)
+        assert pkt.encode(b64=True).startswith('b')
+    else:
+        assert pkt.encode() == expected_text
+        assert pkt.encode(b64=True) == expected_text
+
+
+@pytest.mark.parametrize('data', [{'a': 1}, [1, 'x']], ids=repr)
+def test_packet_encode_of_dict_or_list_reads_json_dumps_when_encoding(
+    compat_backend, monkeypatch, data
+):
+    """Issue 15: dict/list data uses the ``Packet.json`` current at the first ``encode()``."""
+    packet = compat_backend.packet
+    pkt = packet.Packet(packet.MESSAGE, data)  # created before json is replaced
+    spy = _Spy()
+    monkeypatch.setattr(packet.Packet, 'json', spy)
+    assert pkt.encode() == '4' + stdlib_json.dumps(data, separators=(',', ':'))
+    assert spy.read == ['dumps']
+    monkeypatch.setattr(packet.Packet, 'json', 'foo')
+    with pytest.raises(AttributeError):
+        packet.Packet(packet.MESSAGE, data).encode()
+
+
+@pytest.mark.parametrize('encoded', [b'\x01\x02', '4', '3', '6', '4123', 'bAQI='], ids=repr)
+def test_packet_decode_without_json_text_needs_no_json_loads(compat_backend, monkeypatch, encoded):
+    """Issue 15: binary, empty, numeric and base64 packets decode whatever ``Packet.json`` is.
+
+    python-engineio calls ``json.loads`` only for text data; a ``Packet.json``
+    without ``loads`` must fail only there.
+    """
+    packet = compat_backend.packet
+    expected = packet.Packet(encoded_packet=encoded)
+    monkeypatch.setattr(packet.Packet, 'json', 'foo')
+    pkt = packet.Packet(encoded_packet=encoded)
+    assert (pkt.packet_type, pkt.data, pkt.binary) == (
+        expected.packet_type,
+        expected.data,
+        expected.binary,
+    )
+
+
+def test_packet_decode_of_json_text_still_tries_json_loads(compat_backend, monkeypatch):
+    """Issue 15: decode keeps python-engineio's behaviour: text goes through ``json.loads``."""
+    packet = compat_backend.packet
+    monkeypatch.setattr(packet.Packet, 'json', 'foo')
+    with pytest.raises(AttributeError):
+        packet.Packet(encoded_packet='4{"a":1}')
+    with pytest.raises(AttributeError):
+        packet.Packet(encoded_packet='4hello')
+    spy = _Spy()
+    monkeypatch.setattr(packet.Packet, 'json', spy)
+    assert packet.Packet(encoded_packet='4{"a":1}').data == {'a': 1}
+    assert spy.read == ['loads']
+
+
+def test_payload_decode_of_binary_and_control_packets_needs_no_json(compat_backend, monkeypatch):
+    """Issue 15: a polling body without JSON text decodes whatever ``Packet.json`` is."""
+    packet, payload = compat_backend
+    monkeypatch.setattr(packet.Packet, 'json', 'foo')
+    pkts = payload.Payload(encoded_payload='3\x1ebAQI=\x1e4\x1e6').packets
+    assert [(p.packet_type, p.data) for p in pkts] == [(3, ''), (4, b'\x01\x02'), (4, ''), (6, '')]

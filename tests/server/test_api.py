@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gc
+import io
 import logging
 import re
 import weakref
@@ -205,3 +206,41 @@ def test_a_closed_session_is_freed_at_once(server):
     gc.collect()
     assert sid not in server.sockets
     assert freed() is None
+
+
+def _wsgi(eio, method: str, query: str, body: bytes = b'') -> tuple:
+    """One in-process WSGI request: ``(status, body)``."""
+    started = []
+    environ = {
+        'REQUEST_METHOD': method,
+        'PATH_INFO': '/engine.io/',
+        'QUERY_STRING': query,
+        'CONTENT_LENGTH': str(len(body)),
+        'wsgi.input': io.BytesIO(body),
+        'wsgi.url_scheme': 'http',
+        'HTTP_HOST': 'localhost',
+    }
+    result = b''.join(eio.handle_request(environ, lambda s, h: started.append(s)))
+    return started[0], result
+
+
+def test_polling_session_works_while_packet_json_lacks_dumps_and_loads(server, monkeypatch):
+    """Issue 15: like python-engineio, the server reads ``Packet.json`` only for JSON data.
+
+    A ``Packet.json`` left unusable (python-socketio's suite leaves ``'foo'``)
+    must not break str/bytes messages, pongs and binary POSTs.
+    """
+    received = []
+    server.async_handlers = False  # delivered before the POST returns
+    server.on('message', lambda sid, data: received.append(data))
+    status, body = _wsgi(server, 'GET', 'EIO=4&transport=polling')
+    assert status.startswith('200')
+    sid = re.search(r'"sid":"([^"]+)"', body.decode()).group(1)
+    monkeypatch.setattr(packet.Packet, 'json', 'foo')
+    status, body = _wsgi(server, 'POST', 'EIO=4&transport=polling&sid=' + sid, b'4123\x1ebAQI=')
+    assert (status[:3], body) == ('200', b'ok')
+    assert received == ['123', b'\x01\x02']
+    server.send(sid, 'text')
+    server.send(sid, b'\x03')
+    status, body = _wsgi(server, 'GET', 'EIO=4&transport=polling&sid=' + sid)
+    assert (status[:3], body) == ('200', b'4text\x1ebAw==')
