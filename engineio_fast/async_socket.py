@@ -216,3 +216,7 @@ class AsyncSocket(base_socket.BaseSocket):
     async def _websocket_handler(self, ws) -> list:
         """Serve the session over an accepted websocket until it closes."""
         return await self._serve_websocket(ws)
+
+    async def _refuse_websocket(self, ws) -> list:
+        """Close a second websocket for this session once accepted (P-42)."""
+        return await self._close_websocket(ws)

@@ -3,9 +3,10 @@
 How it works: a session is created *connecting* (its connect handler runs,
 requests for it are refused), then becomes *connected* on polling or
 *connected* and *upgraded* at once on a websocket-first handshake.  A polling
-session may go *upgrading* (a websocket sent the probe) and then *upgraded*
-(the client sent ``5``).  Closing is one-way: *closing* while the disconnect
-handler runs, then *closed*.
+session goes *upgrading* when a websocket is accepted for it, answers the
+probe, and is *upgraded* once the client sends ``5``; a GET made meanwhile
+waits briefly for that end (P-41).  Closing is one-way: *closing* while the
+disconnect handler runs, then *closed*.
 
 Outgoing packets wait in ``outbox``, a deque (append and popleft are atomic,
 so any thread or task may send without a lock), until a long-poll GET or the
@@ -58,6 +59,9 @@ _PROBE_PONG = packet.Packet(PONG, 'probe')
 FOREVER = float('inf')
 #: Websocket close code for a message over max_http_buffer_size (H-43).
 MESSAGE_TOO_BIG = 1009
+#: How long a GET made during an upgrade waits, once the probe is answered,
+#: for the upgrade to end before it gets a noop (the JS server's interval).
+UPGRADE_NOOP_DELAY = 0.1
 
 
 class BaseSocket:
@@ -72,6 +76,8 @@ class BaseSocket:
         self.connected = False
         self.upgrading = False
         self.upgraded = False
+        # Monotonic time the upgrade's 3probe went out, while upgrading.
+        self._probe_answered: float | None = None
         self.closing = False
         self.closed = False
         self.session: dict = {}
@@ -210,18 +216,22 @@ class BaseSocket:
         """Wait until woken or ``timeout`` seconds passed."""
         raise NotImplementedError
 
-    async def _poll(self, timeout: float | None = None) -> list:
+    async def _poll(self, timeout: float | None = None, long_poll: bool = False) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.
 
         While a POST of this session is being handled, or its close waits
         for earlier messages, packets are held back so that everything that
-        request produces leaves in one response (P-22, P-25).  Raises
+        request produces leaves in one response (P-22, P-25).  A long poll
+        still waiting when the upgrade's probe is answered gets a noop alone:
+        the queued packets stay for the websocket (P-40).  Raises
         ``QueueEmpty`` when ``timeout`` expires.
         """
         if timeout is None:
             timeout = self.server.ping_interval + self.server.ping_timeout
         deadline = None
         while True:
+            if long_poll and self._probe_answered is not None:
+                return [_NOOP_PACKET]
             busy = self._posting or (self.closing and not self.closed)
             if not busy:
                 packets = self._take_packets()
@@ -397,19 +407,45 @@ class BaseSocket:
         """Answer a GET: a websocket upgrade, or a long poll returning packets."""
         if http.is_websocket_upgrade(environ):
             return await self._upgrade_websocket(environ, start_response)
-        if self.upgrading:
-            return [_NOOP_PACKET]
         if self._polling:
             await self._close_for('polling overlap', self.server.reason.TRANSPORT_ERROR)
             raise ProtocolError(400, http.BAD_REQUEST)
         self._polling = True
         try:
-            return await self._poll()
+            if self.upgrading:
+                packets = await self._poll_during_upgrade()
+                if packets is not None:
+                    return packets
+            return await self._poll(long_poll=True)
         except QueueEmpty:
             await self._close_for(None, self.server.reason.TRANSPORT_ERROR)
             raise ProtocolError(400, http.BAD_REQUEST) from None
         finally:
             self._polling = False
+
+    async def _poll_during_upgrade(self) -> list | None:
+        """A GET made while an upgrade is under way (P-41); None if the upgrade failed.
+
+        Such a GET is the client's last poll, or a request racing the
+        client's ``5``, whose frames may still be on their way (a peer that
+        compresses them on a thread pool, a server that hands messages over
+        one per loop turn).  It waits for the upgrade to end (400 once
+        upgraded), and gets a noop ``UPGRADE_NOOP_DELAY`` after it came or
+        after the probe was answered, whichever is later, as on the JS server.
+        """
+        arrival = time.monotonic()
+        while self.upgrading and not self.closed:
+            self._event.clear()
+            if not self.upgrading or self.closed:
+                break
+            start = max(arrival, self._probe_answered or arrival)
+            remaining = start + UPGRADE_NOOP_DELAY - time.monotonic()
+            if remaining <= 0:
+                return [_NOOP_PACKET]
+            await self._wait_for_wake(remaining)
+        if self.upgraded:
+            raise http.invalid_session(self.sid)
+        return None
 
     async def _handle_post(self, environ: dict) -> None:
         """Receive the packets of a POST body (P-20, P-24, P-25).
@@ -442,11 +478,15 @@ class BaseSocket:
 
     async def _upgrade_websocket(self, environ: dict, start_response: Any) -> Any:
         """Hand the request to the driver's websocket server (P-40, P-42, P-43)."""
-        if self.upgraded or self.upgrading:
-            raise ProtocolError(400, http.BAD_UPGRADE)
         websocket_class = self.server._async.get('websocket')
         if websocket_class is None:
             raise ProtocolError(400, http.BAD_UPGRADE)
+        if self.upgraded or self.upgrading:
+            # One websocket per session: a second one is accepted and closed
+            # at once, leaving the live transport alone (P-42).  Refusing it
+            # with an HTTP status fails clients that expect a close.
+            ws = websocket_class(self._refuse_websocket, self.server)
+            return await self._run_websocket(ws, environ, start_response)
         if self.connected:
             self.upgrading = True
         ws = websocket_class(self._websocket_handler, self.server)
@@ -456,12 +496,20 @@ class BaseSocket:
         """Run the driver's websocket object in the subclass's calling style."""
         raise NotImplementedError  # pragma: no cover
 
+    async def _close_websocket(self, ws: Any) -> list:
+        """Close a websocket that cannot serve this session (P-42)."""
+        try:
+            await settle(ws.close())
+        except Exception:  # the peer went first
+            pass
+        return []
+
     async def _serve_websocket(self, ws: Any) -> list:
         """Serve the session over an accepted websocket until it closes."""
         server = self.server
         if self.connected:
             if not await self._finish_upgrade(ws):
-                self.upgrading = False
+                self._end_upgrade(upgraded=False)
                 code = self._websocket_close_code
                 await settle(ws.close() if code is None else ws.close(code))
                 return []
@@ -517,8 +565,9 @@ class BaseSocket:
             if ptype != PING or data != 'probe':
                 return False
             await settle(ws.send(_PROBE_PONG.encode()))
-            # A GET held by the client gets a noop and ends (P-40).
-            self._queue(_NOOP_PACKET)
+            # A GET held by the client ends with a noop of its own (P-40, _poll).
+            self._probe_answered = time.monotonic()
+            self._event.set()
             ptype, _ = await self._probe_frame(ws)
         except (DecodeError, OSError):
             return False
@@ -530,8 +579,7 @@ class BaseSocket:
             return False
         if ptype != UPGRADE or self.closed or not self.upgrading:  # not upgrading: expired
             return False
-        self.upgraded = True
-        self.upgrading = False
+        self._end_upgrade(upgraded=True)
         if 'upgrade' in server.handlers:
             server._fire_observer('upgrade', self.sid)
         return True
@@ -550,11 +598,19 @@ class BaseSocket:
         if self.upgrading and not self.upgraded:
             self.close_detail = 'upgrade timeout'
             # Polling goes on at once, not only when the websocket's reader notices.
-            self.upgrading = False
+            self._end_upgrade(upgraded=False)
             # A client that does not answer the close frame is dropped (P-31).
             self.server._timers.call_later(self.server.ping_timeout, lambda: _drop(ws))
             return ws.close()
         return None
+
+    def _end_upgrade(self, upgraded: bool) -> None:
+        """The upgrade completed or failed: a GET waiting for it gets its answer."""
+        if upgraded:
+            self.upgraded = True
+        self.upgrading = False
+        self._probe_answered = None
+        self._event.set()
 
     def _attach_writer(self, ws: Any) -> None:
         """The websocket writer starts on ``ws``: enable write-through if possible."""

@@ -195,3 +195,7 @@ class Socket(base_socket.BaseSocket):
     def _websocket_handler(self, ws) -> list:
         """Serve the session over an accepted websocket until it closes."""
         return run_sync(self._serve_websocket(ws))
+
+    def _refuse_websocket(self, ws) -> list:
+        """Close a second websocket for this session once accepted (P-42)."""
+        return run_sync(self._close_websocket(ws))

@@ -293,14 +293,17 @@ class RawWebSocket:
         return data
 
     def recv_message(self, timeout: float = TIMEOUT) -> str | bytes:
-        """The next frame that is not a heartbeat or noop; pings are answered."""
+        """The next frame that is not a ping; pings are answered.
+
+        A noop is returned like any frame: the server never sends one on a
+        WebSocket (P-40).
+        """
         deadline = time.monotonic() + timeout
         while True:
             frame = self.recv(max(deadline - time.monotonic(), 0.01))
-            if frame == '2':
-                self.send('3')
-            elif frame != '6':
+            if frame != '2':
                 return frame
+            self.send('3')
 
     def wait_closed(self, timeout: float = TIMEOUT) -> tuple[int | None, list]:
         """Read until the server closes; ``(close code, frames received before)``."""
