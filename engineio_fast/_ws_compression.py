@@ -21,9 +21,9 @@ _KEYS = {'threshold': 'threshold', 'level': 'level', 'server_max_window_bits': '
 
 @dataclass(frozen=True)
 class WebSocketCompression:
-    """The checked option; ``enabled`` None leaves the driver's default."""
+    """The checked option; off unless asked for, as on the JS server."""
 
-    enabled: bool | None = None
+    enabled: bool = False
     threshold: int = 1024
     level: int = DEFAULT_COMPRESSION_LEVEL
     server_max_window_bits: int | None = None
@@ -36,7 +36,14 @@ class WebSocketCompression:
 
 
 def parse(value: object) -> WebSocketCompression:
-    """Check ``None | False | True | {threshold, level, server_max_window_bits}``."""
+    """Check ``None | False | True | {threshold, level, server_max_window_bits}``.
+
+    None (the default) is off where the driver negotiates, as on the JS
+    server: a peer that compresses on a thread pool (Node's ``ws``) delivers
+    each small message milliseconds late, behind its own later HTTP requests
+    (the protocol suite's upgrade cases fail), and compressing every small
+    message costs CPU on both ends.
+    """
     if value is None:
         return WebSocketCompression()
     if value is True or value is False:

@@ -107,8 +107,8 @@ class _NoThread:
 class _Server(simple_websocket.Server):
     """simple-websocket's handshake, framing and events; ``SimpleWebSocketWSGI.wait`` reads.
 
-    With ``compression`` set (not the driver default) it offers its own
-    permessage-deflate, or none.
+    It accepts permessage-deflate (its own, with the server's settings) only
+    when ``websocket_compression`` asks for it.
     """
 
     def __init__(self, environ, compression: WebSocketCompression, **kwargs):
@@ -117,8 +117,6 @@ class _Server(simple_websocket.Server):
 
     def handshake(self):
         option = self._compression
-        if option.enabled is None:
-            return super().handshake()
         extensions = [_Deflate(option)] if option.enabled else []
         send = self.ws.send
 
@@ -162,12 +160,12 @@ class SimpleWebSocketWSGI:
         self.nonblocking_writes = (
             _DONTWAIT is not None and isinstance(sock, _socket.socket) and sock.gettimeout() is None
         )
-        # permessage-deflate is accepted whenever it is offered, unless
-        # websocket_compression is False; without it, frames are plain and
-        # can be built (and shared) here.
+        # permessage-deflate is accepted when offered and websocket_compression
+        # asks for it; without it, frames are plain and can be built (and
+        # shared) here.
         self._plain_frames = (
             'HTTP_SEC_WEBSOCKET_EXTENSIONS' not in environ
-            or self.server.websocket_compression.enabled is False
+            or not self.server.websocket_compression.enabled
         )
         # simple-websocket closes its socket (a dup under gevent) when the
         # websocket ends; this dup keeps the connection to shut it down after.

@@ -121,9 +121,9 @@ class WebSocket:
         request = environ['aiohttp.request']
         # aiohttp refuses a message of max_msg_size bytes or more: one byte
         # more than the margin of twice the limit.
-        # aiohttp negotiates permessage-deflate unless told not to, and sets
-        # level and window itself (F-02: only on/off applies).
-        compress = self.server.websocket_compression.enabled is not False
+        # aiohttp negotiates permessage-deflate when told to, and sets level
+        # and window itself (F-02: only on/off applies).
+        compress = self.server.websocket_compression.enabled
         ws = web.WebSocketResponse(
             max_msg_size=2 * self.server.max_http_buffer_size + 1, compress=compress
         )

@@ -188,11 +188,9 @@ def get_tornado_handler(engineio_server: Any) -> type:
             return 2 * engineio_server.max_http_buffer_size
 
         def get_compression_options(self) -> dict | None:
-            # permessage-deflate when the client offers it, unless turned off;
+            # permessage-deflate when the client offers it and it is asked for;
             # tornado takes a zlib level but no threshold or window (F-02).
             option = engineio_server.websocket_compression
-            if option.enabled is None:
-                return {}
             if not option.enabled:
                 return None
             return {'compression_level': option.level}

@@ -31,8 +31,10 @@ SUPPORT = {
     'sanic': set(),
     'gevent_uwsgi': set(),
 }
-# Whether the driver's default (option None) negotiates when the client offers.
-DEFAULT_NEGOTIATES = {'threading', 'gevent', 'eventlet', 'aiohttp', 'tornado', 'asgi', 'hypercorn'}
+# Whether the default (option None) negotiates when the client offers: off where the
+# driver decides, as on the JS server; for asgi the ASGI server decides (uvicorn and
+# hypercorn negotiate).
+DEFAULT_NEGOTIATES = {'asgi', 'hypercorn'}
 OFFER = 'permessage-deflate; client_max_window_bits'
 SMALL = 'x' * 40
 BIG = 'compress me ' * 400  # 4800 bytes
@@ -162,8 +164,8 @@ def echo(ws: DeflateWebSocket, text: str) -> bool:
     return compressed
 
 
-def test_default_leaves_the_driver_default(start_server, server_mode):
-    """F-02: None keeps each driver's behaviour; messages echo either way."""
+def test_default_is_off_where_the_driver_decides(start_server, server_mode):
+    """F-02, P-41: None negotiates nothing where the driver can refuse; messages echo either way."""
     server = start_server()
     ws = open_session(server)
     try:
