@@ -39,10 +39,14 @@ class TimerService:
         """Run ``callback()`` on the service task after ``delay`` seconds; returns a handle."""
         entry = [time.monotonic() + delay, next(self._seq), callback]
         with self._lock:
+            if self._stopped:
+                # Server.shutdown() ended the service for good: a session closing
+                # afterwards must not start a thread that outlives the shutdown
+                # (python-socketio's tests count threads after it).
+                return entry
             heapq.heappush(self._heap, entry)
             earliest = self._heap[0] is entry
             if self._task is None:
-                self._stopped = False
                 self._wakeup = self._make_event()
                 self._task = self._start_task(self._run)
                 return entry
@@ -56,7 +60,7 @@ class TimerService:
         entry[2] = None
 
     def stop(self) -> None:
-        """Stop the service task; pending callbacks are dropped."""
+        """Stop the service task for good; pending and later callbacks are dropped."""
         with self._lock:
             task, self._task = self._task, None
             self._stopped = True
@@ -72,8 +76,6 @@ class TimerService:
         while True:
             due = []
             with self._lock:
-                # A call_later while stop() waited for this task starts a new
-                # task with a new event and clears _stopped: this one must end.
                 if self._stopped or self._wakeup is not wakeup:
                     return
                 now = time.monotonic()

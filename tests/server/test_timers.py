@@ -37,3 +37,23 @@ def test_stop_returns_when_a_timer_is_armed_while_it_waits():
     assert RacingEvent.raced
     assert not stopper.is_alive(), 'stop() hung'
     service.stop()
+
+
+def test_a_timer_armed_after_stop_starts_no_task():
+    """S-17: after ``shutdown()`` a closing session's timer starts no thread that would
+    outlive the shutdown (python-socketio's admin tests count threads after it)."""
+    started = []
+
+    def start(target):
+        thread = start_thread(target)
+        started.append(thread)
+        return thread
+
+    ran = threading.Event()
+    service = TimerService(start, threading.Event, logging.getLogger('test'))
+    service.call_later(0, ran.set)
+    assert ran.wait(5)
+    service.stop()
+    assert not started[0].is_alive()
+    service.call_later(0, lambda: None)
+    assert len(started) == 1 and service._task is None
