@@ -133,7 +133,7 @@ class ASGIApp:
             {
                 'type': 'http.response.start',
                 'status': 404,
-                'headers': [(b'content-type', b'text/plain')],
+                'headers': [(b'Content-Type', b'text/plain')],  # as python-engineio's
             }
         )
         await send({'type': 'http.response.body', 'body': b'Not Found'})
