@@ -588,7 +588,8 @@ class BaseClient(EventHandlers):
             if not abort and not self._is_current(conn.reader):
                 await self._join(conn.reader, None)
             return
-        if self.state == 'disconnected':
+        if conn is None or self.state == 'disconnected':
+            # Not connected: back to a clean 'disconnected' state, as python-engineio's.
             await self._reset()
 
     async def _close(self, conn: _Connection, reason: str, send_close: bool, abort: bool) -> None:

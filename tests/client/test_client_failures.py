@@ -6,6 +6,7 @@ bad answers come from a scripted raw HTTP server.  CL-03, CL-05, CL-08.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import threading
 import pytest
 from client_harness import SERVERS, TIMEOUT, ScriptedServer, client_close_reason, open_payload
 
+import engineio_fast
 from engineio_fast import base_client
 from engineio_fast.exceptions import ConnectionError
 
@@ -369,3 +371,20 @@ def test_failed_upgrade_keeps_polling(driver, scripted):
     driver.disconnect()
     assert [r.headers.get('Upgrade') for r in server.requests].count('websocket') == 1
     assert [r.body for r in server.requests if r.method == 'POST'] == [b'1']
+
+
+def test_disconnect_without_a_connection_resets_state_and_sid():
+    """CL-05, C-12: like python-engineio's, disconnect() with no connection leaves the
+    client 'disconnected' with no sid, whatever state it was left in."""
+    sync_client = engineio_fast.Client(handle_sigint=False)
+    sync_client.state, sync_client.sid = 'foo', 'bar'
+    sync_client.disconnect()
+    assert (sync_client.state, sync_client.sid) == ('disconnected', None)
+
+    async def run() -> tuple:
+        async_client = engineio_fast.AsyncClient(handle_sigint=False)
+        async_client.state, async_client.sid = 'foo', 'bar'
+        await async_client.disconnect()
+        return async_client.state, async_client.sid
+
+    assert asyncio.run(run()) == ('disconnected', None)
