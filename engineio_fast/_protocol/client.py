@@ -27,6 +27,10 @@ VALID_TRANSPORTS = ('polling', 'websocket')
 # The ConnectionError messages python-socketio forwards to applications (CL-03).
 CONNECTION_REFUSED = 'Connection refused by the server'
 UNEXPECTED_RESPONSE = 'Unexpected response from server'
+# python-engineio's messages for a first packet that is not OPEN (C-07: python-socketio
+# passes them on as its own ConnectionError).
+NO_OPEN_POLLING = 'OPEN packet not returned by server'
+NO_OPEN_WEBSOCKET = 'no OPEN packet'
 UNEXPECTED_STATUS = 'Unexpected status code %d in server response'
 CONNECT_HANDLER_FAILED = 'Connect handler failed: '
 NOT_DISCONNECTED = 'Client is not in a disconnected state'
@@ -106,10 +110,13 @@ def is_success(status: int) -> bool:
     return 200 <= status < 300
 
 
-def parse_open(pkt: packet.Packet) -> Handshake:
-    """Check an OPEN packet; anything else is an unexpected response."""
+def parse_open(pkt: packet.Packet, not_open: str = UNEXPECTED_RESPONSE) -> Handshake:
+    """Check an OPEN packet: another packet type raises ``not_open``, a malformed one is
+    an unexpected response."""
     data = pkt.data
-    if pkt.packet_type != OPEN or not isinstance(data, dict):
+    if pkt.packet_type != OPEN:
+        raise ConnectionError(not_open)
+    if not isinstance(data, dict):
         raise ConnectionError(UNEXPECTED_RESPONSE)
     sid = data.get('sid')
     upgrades = data.get('upgrades', [])
@@ -151,7 +158,7 @@ def parse_polling_handshake(result: HttpResult) -> tuple[Handshake, list[packet.
         raise ConnectionError(UNEXPECTED_RESPONSE) from None
     if not packets:
         raise ConnectionError(UNEXPECTED_RESPONSE)
-    return parse_open(packets[0]), packets[1:]
+    return parse_open(packets[0], NO_OPEN_POLLING), packets[1:]
 
 
 def parse_open_frame(frame: str | bytes | None) -> Handshake:
@@ -162,7 +169,7 @@ def parse_open_frame(frame: str | bytes | None) -> Handshake:
         pkt = packet.Packet(encoded_packet=frame)
     except (ValueError, RecursionError):
         raise ConnectionError(UNEXPECTED_RESPONSE) from None
-    return parse_open(pkt)
+    return parse_open(pkt, NO_OPEN_WEBSOCKET)
 
 
 def decode_poll(body: bytes) -> list[packet.Packet]:

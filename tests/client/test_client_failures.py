@@ -106,7 +106,6 @@ BAD_HANDSHAKES = {
     'garbage': (200, b'hello there'),
     'empty body': (200, b''),
     'not utf-8': (200, b'\xff\xfe\xfd'),
-    'message first': (200, b'4hello'),
     'open without json': (200, b'0not json'),
     'open without sid': (200, b'0{"upgrades":[],"pingInterval":1,"pingTimeout":1}'),
     'open with bad interval': (
@@ -130,6 +129,16 @@ def test_garbage_handshake(driver, scripted, answer):
     assert driver.state == 'disconnected'
     assert driver.client not in base_client.connected_clients
     assert driver.recorder.events == []
+
+
+def test_handshake_answered_with_another_packet(driver, scripted):
+    """CL-03, C-07: a first packet that is not OPEN gets python-engineio's message."""
+    server = scripted(lambda request: (200, b'4hello'))
+    with pytest.raises(ConnectionError) as error:
+        driver.connect(server.url, transports=['polling'])
+    assert error.value.args == ('OPEN packet not returned by server',)
+    assert driver.state == 'disconnected'
+    assert driver.client not in base_client.connected_clients
 
 
 @pytest.mark.parametrize(

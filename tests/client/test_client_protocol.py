@@ -95,9 +95,15 @@ def test_parse_open_refuses_malformed(data):
 
 
 def test_parse_open_refuses_other_packets():
-    """CL-03: a first packet that is not OPEN is an unexpected response."""
+    """CL-03, C-07: a first packet that is not OPEN raises python-engineio's message for
+    its transport."""
     with pytest.raises(ConnectionError, match='^Unexpected response from server$'):
         protocol.parse_open(packet.Packet(packet.MESSAGE, {'sid': 'a'}))
+    body = b'4{"sid":"a"}'
+    with pytest.raises(ConnectionError, match='^OPEN packet not returned by server$'):
+        protocol.parse_polling_handshake(protocol.HttpResult(200, body))
+    with pytest.raises(ConnectionError, match='^no OPEN packet$'):
+        protocol.parse_open_frame('4hello')
 
 
 def test_polling_handshake_keeps_queued_packets():
@@ -127,7 +133,7 @@ def test_error_body_never_raises(body):
     assert protocol.error_body(body) is None
 
 
-@pytest.mark.parametrize('frame', [None, '', b'0{}', '4hello', '0nope', '0{"sid":"a"}'])
+@pytest.mark.parametrize('frame', [None, '', b'0{}', '0nope', '0{"sid":"a"}'])
 def test_parse_open_frame_refuses_non_open(frame):
     """CL-03: a WebSocket that does not start with a valid OPEN is an unexpected response."""
     with pytest.raises(ConnectionError, match='^Unexpected response from server$'):
