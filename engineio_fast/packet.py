@@ -73,8 +73,12 @@ class Packet:
         if cached is None:
             data = self.data
             # Like python-engineio, read json only for the data that needs it:
-            # a str packet still encodes when Packet.json was replaced.
-            dumps = self.json.dumps if isinstance(data, _json_data_types) else None
+            # a str packet still encodes when Packet.json was replaced.  (str and
+            # binary first: the common cases skip the isinstance call.)
+            if data.__class__ is str or self.binary or not isinstance(data, _json_data_types):
+                dumps = None
+            else:
+                dumps = self.json.dumps
             cached = self.encode_cache = _codec.encode_packet(self.packet_type, data, False, dumps)
         return cached
 
