@@ -519,7 +519,7 @@ class BaseSocket:
         writer = server._spawn_flow(self._websocket_writer(ws))
         self._websocket = (ws, writer)
         reason = server.reason.TRANSPORT_CLOSE
-        loads = packet.Packet.json.loads
+        loads = packet._json_loads()
         limit = server.max_http_buffer_size
         receive = self._receive
         try:
@@ -590,7 +590,7 @@ class BaseSocket:
         size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
         if size > self.server.max_http_buffer_size:
             raise ContentTooLongError()
-        ptype, data, _ = _codec.decode_packet(message, packet.Packet.json.loads)
+        ptype, data, _ = _codec.decode_packet(message, packet._json_loads())
         return ptype, data
 
     def _expire_upgrade(self, ws: Any) -> Any:
