@@ -116,12 +116,15 @@ class UWSGIWebSocket:
             except OSError:
                 self.close()
                 return None
-        while not self._received:
-            if self._readable.wait(timeout=_IDLE_WAKEUP):
-                self._readable.clear()
+        while True:
             try:
+                # Queued sends leave first, so a reply (3probe to 2probe) is on
+                # the wire before the next message (5) is handled: else the
+                # GET that the upgrade answers could overtake it (P-41).
                 while self._outgoing:
                     self._transmit(self._outgoing.pop(0))
+                if self._received:
+                    return self._received.pop(0)
                 if self._closed:
                     return None
                 while True:
@@ -132,7 +135,8 @@ class UWSGIWebSocket:
             except OSError:
                 self.close()
                 return None
-        return self._received.pop(0)
+            if not self._received and self._readable.wait(timeout=_IDLE_WAKEUP):
+                self._readable.clear()
 
 
 _async = {
