@@ -184,6 +184,7 @@ def test_official_suite_passes(row_server, protocol_suite):
         _order_note(row),
         failures_text(report),
     )
+    print(summary)  # shown with -rP: the counts of a passing row too
     assert (stats['tests'], stats['pending']) == (24, 0), summary
     assert not unexplained, summary
 
@@ -207,6 +208,7 @@ def test_upgrade_race_case_passes_every_time(row_server, protocol_suite):
         _order_note(row),
         failures_text(report),
     )
+    print(summary)
     assert stats['tests'] == RACE_RUNS, summary
     assert not unexplained_failures(report, row.order_varies), summary
 
