@@ -529,7 +529,10 @@ class BaseServer(EventHandlers):
     async def _handle_post(self, environ, sid, jsonp_index):
         """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
         session = self.sockets.get(sid)
-        if sid in self._lingering or (session is not None and session.closing):
+        lingering = self._lingering.get(sid)
+        if lingering is not None and lingering._close_reason == self.reason.CLIENT_DISCONNECT:
+            raise http.invalid_session(sid)  # the client's own ``1`` ended it (P-21)
+        if lingering is not None or (session is not None and session.closing):
             # Closing, its final packet not fetched yet: a pong or message
             # crossing the close is dropped, and the next GET tells the
             # client (P-28), rather than failing its transport.
@@ -618,14 +621,18 @@ class BaseServer(EventHandlers):
     def _forget_socket(self, session, reason: str) -> None:
         """Drop a closed session (P-21).
 
-        A polling session closed by the server with no GET pending keeps its
-        final packets for the next GET (P-28); other closes answer it 400.
+        A polling session closed by the server, or by the client's ``1``,
+        with no GET pending keeps its final packets for the next GET (P-28;
+        P-27: a GET the client sent before its ``1`` may be handled after
+        it on a threaded server, and still gets ``6``); other closes answer
+        it 400.
         """
         if self.sockets.get(session.sid) is session:
             del self.sockets[session.sid]
         if session.upgraded or session._polling:
             return  # the websocket writer or the pending GET takes the rest
-        if reason == self.reason.SERVER_DISCONNECT and session.outbox:
+        final = reason == self.reason.SERVER_DISCONNECT or reason == self.reason.CLIENT_DISCONNECT
+        if final and session.outbox:
             self._lingering[session.sid] = session
             self._timers.call_later(
                 self.ping_interval + self.ping_timeout, lambda: self._end_lingering(session)

@@ -133,6 +133,22 @@ class _Server(simple_websocket.Server):
             del self.ws.send
 
 
+def _end_connection(connection: socket.socket) -> None:
+    """Shut a websocket's connection down and discard what the peer sent last.
+
+    Else the WSGI server reads what follows as HTTP requests on it: bytes
+    already received (a close frame) stay readable after the shutdown.
+    """
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+        connection.setblocking(False)
+        while connection.recv(_RECEIVE_BYTES):
+            pass
+    except OSError:  # the peer is gone, or nothing is left to read
+        pass
+    connection.close()
+
+
 class SimpleWebSocketWSGI:
     """Accepts a websocket from a WSGI request and runs the session handler on it.
 
@@ -173,12 +189,7 @@ class SimpleWebSocketWSGI:
         try:
             result = self.app(self)
         finally:
-            # Else the server reads what follows as HTTP requests on this connection.
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:  # the peer is gone
-                pass
-            connection.close()
+            _end_connection(connection)
         if self.ws.mode == 'gunicorn':
             # gunicorn drops the connection when the app raises StopIteration;
             # raised here it would cross the session's coroutine flow (PEP 479).
