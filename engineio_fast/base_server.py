@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import importlib
 import inspect
+import itertools
 import logging
 import secrets
+import threading
+import time
 from types import CoroutineType
 from typing import Any, Iterator
 
@@ -21,6 +24,7 @@ from ._constants import (
     DEFAULT_COMPRESSION_LEVEL,
     DEFAULT_MAX_HTTP_BUFFER_SIZE,
     MESSAGE,
+    NOOP,
     OPEN,
 )
 from ._coro import settle
@@ -39,6 +43,41 @@ from .exceptions import (
 default_logger = logging.getLogger('engineio.server')
 #: Environ key of the extra headers for a websocket handshake's 101 response.
 WEBSOCKET_HEADERS = 'engineio_fast.websocket_headers'
+#: Seconds a GET for a session its client closed still gets ``6`` (P-27).
+CLIENT_CLOSE_GRACE = 1.0
+_NOOP_PACKET = packet.Packet(NOOP)
+
+
+class RecentSids:
+    """Sids remembered for ``lifetime`` seconds, each taken at most once.
+
+    Bounded by the close rate, with no timer and no session kept alive
+    (B-18); a lock because sync servers add and take from many threads.
+    """
+
+    def __init__(self, lifetime: float):
+        self._lifetime = lifetime
+        self._added: dict = {}  # sid -> monotonic time, oldest first
+        self._lock = threading.Lock()
+
+    def add(self, sid: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._forget_before(now - self._lifetime)
+            self._added[sid] = now
+
+    def take(self, sid: str) -> bool:
+        """Whether ``sid`` was added less than ``lifetime`` ago; forgotten either way."""
+        with self._lock:
+            added = self._added.pop(sid, None)
+        return added is not None and time.monotonic() - added < self._lifetime
+
+    def _forget_before(self, oldest: float) -> None:
+        added = self._added
+        for sid in list(itertools.islice(added, 64)):
+            if added[sid] >= oldest:
+                return
+            del added[sid]
 
 
 class _BrokenBody(Exception):
@@ -157,6 +196,8 @@ class BaseServer(EventHandlers):
         self.sockets: dict = {}
         #: Closed polling sessions whose final packets still await a GET (P-28).
         self._lingering: dict = {}
+        #: Sids of polling sessions their client closed moments ago (P-27).
+        self._client_closed = RecentSids(CLIENT_CLOSE_GRACE)
         self.handlers: dict = {}
         self.log_message_keys: set = set()
         self.start_service_task = (
@@ -514,6 +555,10 @@ class BaseServer(EventHandlers):
             response = self._ok(lingering._take_packets(), jsonp_index=jsonp_index)
             lingering._written()
             return response
+        if transport == 'polling' and self._client_closed.take(sid):
+            # A poll the client sent before its ``1``, handled after it on a
+            # threaded server, ends as a pending one would (P-27).
+            return self._ok([_NOOP_PACKET], jsonp_index=jsonp_index)
         session = await self._socket_for_request(sid)
         if transport == 'websocket':
             if not http.is_websocket_upgrade(environ):
@@ -529,10 +574,7 @@ class BaseServer(EventHandlers):
     async def _handle_post(self, environ, sid, jsonp_index):
         """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
         session = self.sockets.get(sid)
-        lingering = self._lingering.get(sid)
-        if lingering is not None and lingering._close_reason == self.reason.CLIENT_DISCONNECT:
-            raise http.invalid_session(sid)  # the client's own ``1`` ended it (P-21)
-        if lingering is not None or (session is not None and session.closing):
+        if sid in self._lingering or (session is not None and session.closing):
             # Closing, its final packet not fetched yet: a pong or message
             # crossing the close is dropped, and the next GET tells the
             # client (P-28), rather than failing its transport.
@@ -621,18 +663,18 @@ class BaseServer(EventHandlers):
     def _forget_socket(self, session, reason: str) -> None:
         """Drop a closed session (P-21).
 
-        A polling session closed by the server, or by the client's ``1``,
-        with no GET pending keeps its final packets for the next GET (P-28;
-        P-27: a GET the client sent before its ``1`` may be handled after
-        it on a threaded server, and still gets ``6``); other closes answer
-        it 400.
+        A polling session closed by the server with no GET pending keeps its
+        final packets for the next GET (P-28); one closed by the client's
+        ``1`` leaves its sid for ``_client_closed`` (P-27); other closes
+        answer the next GET 400.
         """
         if self.sockets.get(session.sid) is session:
             del self.sockets[session.sid]
         if session.upgraded or session._polling:
             return  # the websocket writer or the pending GET takes the rest
-        final = reason == self.reason.SERVER_DISCONNECT or reason == self.reason.CLIENT_DISCONNECT
-        if final and session.outbox:
+        if reason == self.reason.CLIENT_DISCONNECT:
+            self._client_closed.add(session.sid)
+        if reason == self.reason.SERVER_DISCONNECT and session.outbox:
             self._lingering[session.sid] = session
             self._timers.call_later(
                 self.ping_interval + self.ping_timeout, lambda: self._end_lingering(session)

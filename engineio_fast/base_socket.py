@@ -80,7 +80,6 @@ class BaseSocket:
         self._probe_answered: float | None = None
         self.closing = False
         self.closed = False
-        self._close_reason: str | None = None
         self.session: dict = {}
         self.last_ping: float | None = None
         self._last_seen = 0.0
@@ -365,7 +364,6 @@ class BaseSocket:
     async def _finish_close(self, abort: bool, reason: str) -> None:
         """Run the disconnect handler, queue the final packet, release waiters."""
         await self.server._call_handler('disconnect', (self.sid, reason))
-        self._close_reason = reason
         if not abort:
             self.outbox.append(self._packet_for_close(reason))
         self.closed = True

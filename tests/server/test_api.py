@@ -12,8 +12,8 @@ import weakref
 import pytest
 
 import engineio_fast
+from engineio_fast import base_server, packet, socket
 from engineio_fast import json as safe_json
-from engineio_fast import packet, socket
 from engineio_fast.server import Server
 
 
@@ -244,3 +244,17 @@ def test_polling_session_works_while_packet_json_lacks_dumps_and_loads(server, m
     server.send(sid, b'\x03')
     status, body = _wsgi(server, 'GET', 'EIO=4&transport=polling&sid=' + sid)
     assert (status[:3], body) == ('200', b'4text\x1ebAw==')
+
+
+def test_recent_sids_are_taken_once_and_forgotten_after_their_lifetime():
+    """P-27, B-18: the sids of client-closed sessions answer one late GET, then never again."""
+    recent = base_server.RecentSids(60)
+    recent.add('a')
+    assert recent.take('a') is True
+    assert recent.take('a') is False
+    assert recent.take('unknown') is False
+    expired = base_server.RecentSids(-1)  # every entry is past its lifetime at once
+    for sid in ('b', 'c'):
+        expired.add(sid)
+    assert list(expired._added) == ['c']  # 'b' was forgotten when 'c' came
+    assert expired.take('c') is False
