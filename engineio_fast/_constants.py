@@ -15,6 +15,9 @@ BASE64_PREFIX = 'b'
 DEFAULT_MAX_DECODE_PACKETS = 1000
 DEFAULT_MAX_HTTP_BUFFER_SIZE = 1_000_000
 
+#: Websocket close code for a message over max_http_buffer_size (H-43).
+MESSAGE_TOO_BIG = 1009
+
 COMPRESSION_METHODS = ['gzip', 'deflate']
 #: zlib level 1: several times faster than 9 on JSON-like bodies, and
 #: polling responses are short-lived.

@@ -37,7 +37,7 @@ from inspect import isawaitable
 from typing import Any
 
 from . import _codec, packet
-from ._constants import CLOSE, MESSAGE, NOOP, PING, PONG, UPGRADE
+from ._constants import CLOSE, MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG, UPGRADE
 from ._coro import settle
 from ._protocol import http
 from .exceptions import (
@@ -57,8 +57,6 @@ _NOOP_PACKET = packet.Packet(NOOP)
 _PROBE_PONG = packet.Packet(PONG, 'probe')
 #: A ``_poll`` timeout that never expires.
 FOREVER = float('inf')
-#: Websocket close code for a message over max_http_buffer_size (H-43).
-MESSAGE_TOO_BIG = 1009
 #: How long a GET made during an upgrade waits, once the probe is answered,
 #: for the upgrade to end before it gets a noop (the JS server's interval).
 UPGRADE_NOOP_DELAY = 0.1

@@ -8,9 +8,6 @@ from . import base_socket, packet
 from ._coro import run_sync
 from .exceptions import EncodeError, SocketIsClosedError
 
-#: Kept here for compatibility: the websocket close code for oversized messages.
-MESSAGE_TOO_BIG = base_socket.MESSAGE_TOO_BIG
-
 
 class _PartialFrame(base_socket.PendingWrite):
     """The unsent tail of a frame a non-blocking write could not finish."""

@@ -19,13 +19,11 @@ from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from .._constants import MESSAGE_TOO_BIG
 from ..exceptions import ContentTooLongError
 from ._close_codes import check_close_code
 from ._environ import build_environ
 from ._shielded import serve_shielded
-
-#: Close code of a message over the size limit (H-43).
-_MESSAGE_TOO_BIG = 1009
 
 _TEXT = [('Content-Type', 'text/plain; charset=utf-8')]
 
@@ -215,7 +213,7 @@ class WebSocket:
                 break
         if sock is not None and not self._closed_here:
             sent = getattr(sock.ws_proto, 'close_sent', None)
-            if sent is not None and sent.code == _MESSAGE_TOO_BIG:
+            if sent is not None and sent.code == MESSAGE_TOO_BIG:
                 raise ContentTooLongError()
             if sent is not None:
                 check_close_code(sent.code)  # sanic's answer to an invalid frame

@@ -25,11 +25,9 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
+from .._constants import MESSAGE_TOO_BIG
 from ..exceptions import ContentTooLongError
 from ._environ import build_environ
-
-#: Close code of a message over the size limit (H-43).
-_MESSAGE_TOO_BIG = 1009
 
 #: Tornado's body limit for this handler's POSTs: none in effect, as the
 #: server bounds what it reads and the rest is dropped.
@@ -203,7 +201,7 @@ def get_tornado_handler(engineio_server: Any) -> type:
                 close = protocol.close
 
                 def close_noting_size(code: int | None = None, reason: str | None = None):
-                    if code == _MESSAGE_TOO_BIG:
+                    if code == MESSAGE_TOO_BIG:
                         self.eio_too_big = True
                     close(code, reason)
 
