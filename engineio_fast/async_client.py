@@ -8,7 +8,6 @@ loops are tasks.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import signal
 import ssl
@@ -18,6 +17,7 @@ from http.cookies import SimpleCookie
 from typing import Any, Callable
 
 from . import base_client, packet
+from ._optional import lazy_modules, loaded
 from ._protocol.client import HttpResult
 from .base_client import _EMPTY
 
@@ -29,27 +29,13 @@ _sigint_loops: weakref.WeakSet = weakref.WeakSet()
 task_reference_holder: set = set()
 
 
-def __getattr__(name: str) -> Any:
-    """Import aiohttp on first use.
-
-    aiohttp is optional (the ``asyncio-client`` extra) and slow to import, so
-    importing engineio_fast must not load it (C-01); it still appears as a
-    module attribute for patching.  A missing package reads as None.
-    """
-    if name != 'aiohttp':
-        raise AttributeError('module %r has no attribute %r' % (__name__, name))
-    try:
-        module = importlib.import_module('aiohttp')
-    except ImportError:
-        module = None
-    globals()['aiohttp'] = module
-    return module
+# aiohttp: the ``asyncio-client`` extra.
+__getattr__ = lazy_modules(globals(), ('aiohttp',))
 
 
 def _aiohttp() -> Any:
     """The aiohttp module (or its patched stand-in), imported if needed."""
-    module = globals().get('aiohttp')
-    return module if module is not None else __getattr__('aiohttp')
+    return loaded(globals(), 'aiohttp')
 
 
 def async_signal_handler():

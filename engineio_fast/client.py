@@ -7,7 +7,6 @@ module supplies their blocking primitives and runs each flow with
 
 from __future__ import annotations
 
-import importlib
 import queue
 import ssl
 import threading
@@ -19,34 +18,17 @@ from urllib.parse import urlparse
 
 from . import base_client, packet
 from ._coro import run_sync
+from ._optional import lazy_modules, loaded
 from ._protocol.client import HttpResult
 from .base_client import _EMPTY
 
-_OPTIONAL_MODULES = ('requests', 'websocket')
-
-
-def __getattr__(name: str) -> Any:
-    """Import requests / websocket-client on first use.
-
-    Both are optional (the ``client`` extra) and slow to import, so importing
-    engineio_fast must not load them (C-01); they still appear as module
-    attributes, so ``mock.patch('engineio.client.websocket.create_connection')``
-    works (C-02).  A missing package reads as None, like python-engineio.
-    """
-    if name not in _OPTIONAL_MODULES:
-        raise AttributeError('module %r has no attribute %r' % (__name__, name))
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        module = None
-    globals()[name] = module
-    return module
+# requests and websocket-client: the ``client`` extra.
+__getattr__ = lazy_modules(globals(), ('requests', 'websocket'))
 
 
 def _lib(name: str) -> Any:
     """The optional module ``name`` (or its patched stand-in), imported if needed."""
-    module = globals().get(name)
-    return module if module is not None else __getattr__(name)
+    return loaded(globals(), name)
 
 
 class Client(base_client.BaseClient):

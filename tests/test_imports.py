@@ -156,13 +156,22 @@ LAYERS = {
     'json_fast': {'json'},
     '_ws_compression': {'_constants'},
     '_constants': _BOTTOM,
+    '_optional': _BOTTOM,
     '_codec_py': _TWIN_DEPS,
     '_codec_c': _TWIN_DEPS,
     '_codec': _CODEC_DEPS,
     'packet': _CODEC_DEPS | {'_codec', 'json'},
     'payload': _CODEC_DEPS | {'_codec', 'json', 'packet'},
 }
-STDLIB_ONLY = {'exceptions', 'json', '_constants', '_codec_py', '_codec_c', '_ws_compression'}
+STDLIB_ONLY = {
+    'exceptions',
+    'json',
+    '_constants',
+    '_optional',
+    '_codec_py',
+    '_codec_c',
+    '_ws_compression',
+}
 
 # Loads one submodule without running engineio_fast/__init__.py (which
 # imports everything), then reports what got imported.
