@@ -87,11 +87,9 @@ class Packet:
 
         :param encoded_packet: the packet as str or bytes-like.
         """
-        try:
-            loads = self.json.loads
-        except AttributeError:
-            loads = _DeferredJson(self, 'loads')
-        self.packet_type, self.data, self.binary = _codec.decode_packet(encoded_packet, loads)
+        self.packet_type, self.data, self.binary = _codec.decode_packet(
+            encoded_packet, _json_loads(self)
+        )
         self.encode_cache = self.encode_cache_b64 = None
 
 
