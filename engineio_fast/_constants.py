@@ -28,3 +28,10 @@ DEFAULT_COMPRESSION_LEVEL = 1
 #: answering; raised inside a coroutine flow it would become a RuntimeError
 #: (PEP 479), so only ``handle_request`` raises it.
 DROP_CONNECTION = object()
+
+# Why a session ended, as the ``disconnect`` handler is told (``Server.reason``).
+SERVER_DISCONNECT = 'server disconnect'
+CLIENT_DISCONNECT = 'client disconnect'
+PING_TIMEOUT = 'ping timeout'
+TRANSPORT_CLOSE = 'transport close'
+TRANSPORT_ERROR = 'transport error'

@@ -18,7 +18,7 @@ import time
 from types import CoroutineType
 from typing import Any, Iterator
 
-from . import _codec, _ws_compression, packet, payload
+from . import _codec, _constants, _ws_compression, packet, payload
 from ._constants import (
     COMPRESSION_METHODS,
     DEFAULT_COMPRESSION_LEVEL,
@@ -122,15 +122,15 @@ class BaseServer(EventHandlers):
         """Disconnection reasons passed to the ``disconnect`` handler."""
 
         #: Server-initiated disconnection.
-        SERVER_DISCONNECT = 'server disconnect'
+        SERVER_DISCONNECT = _constants.SERVER_DISCONNECT
         #: Client-initiated disconnection.
-        CLIENT_DISCONNECT = 'client disconnect'
+        CLIENT_DISCONNECT = _constants.CLIENT_DISCONNECT
         #: The client did not answer a ping in time.
-        PING_TIMEOUT = 'ping timeout'
+        PING_TIMEOUT = _constants.PING_TIMEOUT
         #: The client closed the transport.
-        TRANSPORT_CLOSE = 'transport close'
+        TRANSPORT_CLOSE = _constants.TRANSPORT_CLOSE
         #: The transport failed or the client broke the protocol.
-        TRANSPORT_ERROR = 'transport error'
+        TRANSPORT_ERROR = _constants.TRANSPORT_ERROR
 
     def __init__(
         self,
