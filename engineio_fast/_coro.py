@@ -5,16 +5,20 @@ coroutines.  ``AsyncServer`` awaits them.  ``Server`` runs them with
 ``run_sync``: their I/O calls block (a WSGI stream, a threading event), so a
 flow never suspends and one ``send(None)`` runs it to the end.  ``settle``
 lets a flow call a method that is plain on ``Server`` and a coroutine on
-``AsyncServer`` (or that an application patched either way).  ``resume``
-finishes, on a task, a coroutine that was started by hand (stepped inline
-to save a task when it does not suspend) and did suspend.
+``AsyncServer`` (or that an application patched either way).
+
+``step`` is the one place where asyncio code runs a coroutine by hand: most
+message deliveries and websocket writes finish without ever waiting, so
+``AsyncServer`` runs them inline on the caller's stack instead of paying for
+a task each, and hands over only those that do wait (to a new task, or to
+the session's websocket writer, which keeps their order).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Coroutine
+from typing import Any, Callable, Coroutine
 
 
 def run_sync(flow: Coroutine) -> Any:
@@ -34,17 +38,54 @@ async def settle(value: Any) -> Any:
     return value
 
 
-async def resume(flow: Coroutine, waiting: Any) -> None:
-    """Drive ``flow``, suspended on what it yielded (``waiting``), to its end as its task would."""
-    while True:
-        if getattr(waiting, '_asyncio_future_blocking', False):
-            # Reset as the task that received it would, or awaiting it fails.
-            waiting._asyncio_future_blocking = False
-        try:
-            await (waiting if waiting is not None else asyncio.sleep(0))
-        except Exception:  # noqa: S110 - the flow sees it when resumed
-            pass
-        try:
-            waiting = flow.send(None)
-        except StopIteration:
-            return
+def step(flow: Coroutine, hand_over: Callable[..., Any], *args: Any, context: Any = None) -> bool:
+    """Run ``flow`` inline until it first suspends; True if it ran to its end.
+
+    If it suspends, ``hand_over(suspended, *args)`` gets it as a
+    ``Suspended``, whose ``finish()`` completes it as its task would have.  With a
+    ``contextvars.Context``, the flow runs in it and ``hand_over`` is called
+    in it (a task created there starts from that context), as in a task.
+    Errors of the inline part propagate to the caller.
+    """
+    try:
+        waiting = flow.send(None) if context is None else context.run(flow.send, None)
+    except StopIteration:
+        return True
+    suspended = Suspended(flow, waiting)
+    if context is None:
+        hand_over(suspended, *args)
+    else:
+        context.run(hand_over, suspended, *args)
+    return False
+
+
+class Suspended:
+    """A coroutine ``step`` ran inline until it suspended on ``waiting``."""
+
+    __slots__ = ('flow', 'waiting')
+
+    def __init__(self, flow: Coroutine, waiting: Any):
+        self.flow = flow
+        self.waiting = waiting
+
+    async def finish(self) -> None:
+        """Drive the flow to its end, as the task that did not run it would."""
+        flow = self.flow
+        waiting = self.waiting
+        while True:
+            if getattr(waiting, '_asyncio_future_blocking', False):
+                # Reset as the task that received it would, or awaiting it fails.
+                waiting._asyncio_future_blocking = False
+            try:
+                await (waiting if waiting is not None else asyncio.sleep(0))
+            except Exception:  # noqa: S110 - the flow sees it when resumed
+                pass
+            try:
+                waiting = flow.send(None)
+            except StopIteration:
+                return
+
+    def close(self) -> None:
+        """Abandon the flow: it sees ``GeneratorExit`` where it waits, and
+        releases what it holds (a driver's send lock, say)."""
+        self.flow.close()

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from . import async_socket, base_server, packet
 from ._constants import MESSAGE
-from ._coro import resume, settle
+from ._coro import Suspended, settle, step
 from ._timers import AsyncTimerService
 from .exceptions import SocketIsClosedError
 
@@ -102,16 +102,13 @@ class AsyncServer(base_server.BaseServer):
     def _start_delivery(self, flow) -> None:
         """Start a message delivery eagerly: it runs on the reader's stack (in its own
         context, as in a task) and gets a task only if it suspends (issue 8)."""
-        context = contextvars.copy_context()
         try:
-            waiting = context.run(flow.send, None)
-        except StopIteration:
-            return
+            step(flow, self._spawn_suspended, context=contextvars.copy_context())
         except Exception:  # as a task's would, the error stays out of the reader
             self.logger.exception('message delivery failed')
-            return
-        # The task starts from a copy of the context the flow has run in so far.
-        context.run(self._spawn_flow, resume(flow, waiting))
+
+    def _spawn_suspended(self, suspended: Suspended) -> None:
+        self._spawn_flow(suspended.finish())
 
     # -- public API --------------------------------------------------------------
 

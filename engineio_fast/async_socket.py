@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from . import base_socket, packet
-from ._coro import resume
+from ._coro import Suspended, step
 from .base_socket import FOREVER
 from .exceptions import EncodeError, SocketIsClosedError
 
@@ -58,22 +58,34 @@ def _release(waiter: asyncio.Future) -> None:
 
 
 class _StalledWrite(base_socket.PendingWrite):
-    """A write-through send suspended on ``waiting`` (what the driver's send
-    coroutine ``write`` yielded, usually a future): the writer drives it on."""
+    """A write-through send that suspended (``_coro.step``): the writer drives it on."""
 
-    __slots__ = ('write', 'waiting')
+    __slots__ = ('write',)
 
-    def __init__(self, write, waiting, callback):
+    def __init__(self, write: Suspended, callback):
         super().__init__(callback)
         self.write = write
-        self.waiting = waiting
 
     async def finish(self, ws) -> None:
-        """Drive the suspended send to its end, as the task running it would."""
-        await resume(self.write, self.waiting)
+        await self.write.finish()
 
     def abandon(self) -> None:
         self.write.close()
+
+
+class _BusyTurn(base_socket.WriterTurn):
+    """While the writer writes a batch, senders queue behind it instead of
+    writing through, so none overtakes it."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> list:
+        packets = await super().__aenter__()
+        self.socket._writing = True
+        return packets
+
+    async def __aexit__(self, *exc_info) -> None:
+        self.socket._writing = False
 
 
 class AsyncSocket(base_socket.BaseSocket):
@@ -83,6 +95,8 @@ class AsyncSocket(base_socket.BaseSocket):
     writes on the sender's task instead of waking the writer for every
     packet; a write that has to wait is left to the writer, in order.
     """
+
+    _writer_turn = _BusyTurn
 
     def __init__(self, server, sid):
         super().__init__(server, sid)
@@ -135,33 +149,24 @@ class AsyncSocket(base_socket.BaseSocket):
         if 'packet_create' in server.handlers:
             server._fire_observer('packet_create', self.sid, pkt)
         try:
-            write = self._direct_ws.send(pkt.encode())
-            waiting = write.send(None)
-        except StopIteration:
-            pass
+            if not step(self._direct_ws.send(pkt.encode()), self._hand_to_writer, callback):
+                return
         except (UnicodeEncodeError, EncodeError):
             server._log_unencodable()
         except Exception as exc:  # the peer went away: the reader reports it
             server.logger.info('%s: websocket write failed: %r', self.sid, exc)
             self._run_callback(callback, SocketIsClosedError())
             return
-        else:
-            self.outbox.append(_StalledWrite(write, waiting, callback))
-            self._event.set()
-            return
         self._run_callback(callback, None)
         self._drained()
 
+    def _hand_to_writer(self, write: Suspended, callback) -> None:
+        """A write-through that has to wait goes to the writer, ahead of later packets."""
+        self.outbox.append(_StalledWrite(write, callback))
+        self._event.set()
+
     def _attach_writer(self, ws) -> None:
         self._direct_ws = ws
-
-    async def _next_batch(self) -> list:
-        packets = await super()._next_batch()
-        self._writing = True
-        return packets
-
-    def _end_batch(self) -> None:
-        self._writing = False
 
     async def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

@@ -670,7 +670,7 @@ class BaseServer(EventHandlers):
         """
         if self.sockets.get(session.sid) is session:
             del self.sockets[session.sid]
-        if session.upgraded or session._polling:
+        if session.upgraded or session.state.polling:
             return  # the websocket writer or the pending GET takes the rest
         if reason == self.reason.CLIENT_DISCONNECT:
             self._client_closed.add(session.sid)

@@ -1,12 +1,12 @@
-"""One Engine.IO session: state and flows shared by ``Socket`` and ``AsyncSocket``.
+"""One Engine.IO session: the I/O and flows shared by ``Socket`` and ``AsyncSocket``.
 
-How it works: a session is created *connecting* (its connect handler runs,
-requests for it are refused), then becomes *connected* on polling or
-*connected* and *upgraded* at once on a websocket-first handshake.  A polling
-session goes *upgrading* when a websocket is accepted for it, answers the
-probe, and is *upgraded* once the client sends ``5``; a GET made meanwhile
-waits briefly for that end (P-41).  Closing is one-way: *closing* while the
-disconnect handler runs, then *closed*.
+How it works: the session's protocol decisions (its states, heartbeat
+deadlines, what a poll or a GET during an upgrade gets, close reasons) are
+made by ``_protocol.session.SessionState``, given the time; this module
+performs them with events, timers, locks and the driver's I/O.  The states'
+names (``connected``, ``upgrading``, ``upgraded``, ``closing``, ``closed``,
+``last_ping``) stay readable and writable on the socket, as in
+python-engineio.
 
 Outgoing packets wait in ``outbox``, a deque (append and popleft are atomic,
 so any thread or task may send without a lock), until a long-poll GET or the
@@ -14,13 +14,9 @@ websocket writer takes them.  A packet sent with a callback waits there as a
 ``(packet, callback)`` pair; the callback runs once the packet was handed to
 the transport (``_written``), or with an exception when the session ends
 first (``_fail_unwritten``).  With ``max_queue_size`` a user send finding the
-outbox full applies ``queue_overflow`` (F-04).  Heartbeats go through the server's timer
-service: ``schedule_ping`` arms a timer that calls ``_send_ping``, which arms
-the pong deadline.  ``last_ping`` holds the monotonic time of the ping still
-waiting for its pong, or None.  Any packet from the client counts as a sign
-of life: the pong deadline runs from the later of the ping and the last
-packet received, so a pong queued behind a burst of messages is not a
-timeout.
+outbox full applies ``queue_overflow`` (F-04).  Heartbeats go through the
+server's timer service: ``schedule_ping`` arms a timer that calls
+``_send_ping``, which arms the pong deadline.
 
 The request flows (long poll, POST, websocket reader and writer, upgrade,
 close) are coroutines written once here (see ``_coro``): ``AsyncSocket``
@@ -37,9 +33,10 @@ from inspect import isawaitable
 from typing import Any
 
 from . import _codec, packet
-from ._constants import CLOSE, MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG, UPGRADE
+from ._constants import MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG
 from ._coro import settle
 from ._protocol import http
+from ._protocol import session as protocol
 from .exceptions import (
     ContentTooLongError,
     DecodeError,
@@ -52,38 +49,70 @@ from .exceptions import (
 )
 
 _PING_PACKET = packet.Packet(PING)
-_CLOSE_PACKET = packet.Packet(CLOSE)
 _NOOP_PACKET = packet.Packet(NOOP)
 _PROBE_PONG = packet.Packet(PONG, 'probe')
 #: A ``_poll`` timeout that never expires.
 FOREVER = float('inf')
-#: How long a GET made during an upgrade waits, once the probe is answered,
-#: for the upgrade to end before it gets a noop (the JS server's interval).
-UPGRADE_NOOP_DELAY = 0.1
+_TAKE = protocol.TAKE
+_WAIT = protocol.WAIT
+
+
+def _state_attribute(name: str) -> property:
+    """A socket attribute kept in its ``SessionState`` (python-engineio's names)."""
+
+    def get(self: BaseSocket) -> Any:
+        return getattr(self.state, name)
+
+    def set_(self: BaseSocket, value: Any) -> None:
+        setattr(self.state, name, value)
+
+    return property(get, set_, doc="The session state's ``%s``." % name)
+
+
+class WriterTurn:
+    """One turn of the websocket writer: ``async with turn as packets`` waits for
+    the next packets (``[]`` once the session is closed and drained) and holds
+    whatever keeps senders from overtaking them until they are written; what
+    that is depends on the calling style (``Socket``, ``AsyncSocket``)."""
+
+    __slots__ = ('socket',)
+
+    def __init__(self, socket: BaseSocket):
+        self.socket = socket
+
+    async def __aenter__(self) -> list:
+        try:
+            # No deadline: pings keep coming, and a close wakes the writer.
+            return await self.socket._poll(FOREVER)
+        except QueueEmpty:
+            return []
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
 
 
 class BaseSocket:
     """State of one Engine.IO session; the calling style lives in subclasses."""
 
     upgrade_protocols = ['websocket']
+    #: The websocket writer's turns, per calling style.
+    _writer_turn = WriterTurn
+
+    connected = _state_attribute('connected')
+    upgrading = _state_attribute('upgrading')
+    upgraded = _state_attribute('upgraded')
+    closing = _state_attribute('closing')
+    closed = _state_attribute('closed')
+    last_ping = _state_attribute('last_ping')
 
     def __init__(self, server: Any, sid: str):
         self.server = server
         self.sid = sid
+        self.state = protocol.SessionState(
+            server.ping_interval, server.ping_timeout, bool(server._monitor_clients)
+        )
         self.outbox: deque = deque()
-        self.connected = False
-        self.upgrading = False
-        self.upgraded = False
-        # Monotonic time the upgrade's 3probe went out, while upgrading.
-        self._probe_answered: float | None = None
-        self.closing = False
-        self.closed = False
         self.session: dict = {}
-        self.last_ping: float | None = None
-        self._last_seen = 0.0
-        # When the next ping is due: a ping sent late by a busy timer still
-        # counts its pong deadline from here, as a precise timer would.
-        self._ping_due: float | None = None
         #: The pending ping or pong-deadline timer, cancelled on close.
         self._heartbeat: object = None
         #: Why the transport failed, when it did (F-09): 'parse error',
@@ -92,8 +121,6 @@ class BaseSocket:
         self.close_detail: str | None = None
         #: The environ of the handshake request (F-14).
         self.environ: dict | None = None
-        self._polling = False
-        self._posting = False
         self._event = self._make_event(server)
         # Messages waiting for the delivery task (async_handlers), in order.
         self._inbox: deque = deque()
@@ -217,74 +244,57 @@ class BaseSocket:
     async def _poll(self, timeout: float | None = None, long_poll: bool = False) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.
 
-        While a POST of this session is being handled, or its close waits
-        for earlier messages, packets are held back so that everything that
-        request produces leaves in one response (P-22, P-25).  A long poll
-        still waiting when the upgrade's probe is answered gets a noop alone:
-        the queued packets stay for the websocket (P-40).  Raises
-        ``QueueEmpty`` when ``timeout`` expires.
+        ``SessionState.poll_step`` decides what the poll takes (P-22, P-25,
+        P-40).  Raises ``QueueEmpty`` when ``timeout`` expires.
         """
         if timeout is None:
             timeout = self.server.ping_interval + self.server.ping_timeout
+        step = self.state.poll_step
+        outbox = self.outbox
         deadline = None
         while True:
-            if long_poll and self._probe_answered is not None:
+            action = step(long_poll, bool(outbox))
+            if action is _TAKE:
+                return self._take_packets()
+            if action is not _WAIT:  # NOOP_ONLY
                 return [_NOOP_PACKET]
-            busy = self._posting or (self.closing and not self.closed)
-            if not busy:
-                packets = self._take_packets()
-                if packets or self.closed:
-                    return packets
             self._event.clear()
-            if self.closed or (self.outbox and not self._posting and not self.closing):
+            if step(long_poll, bool(outbox)) is not _WAIT:  # came before the clear
                 continue
             now = time.monotonic()
             if deadline is None:
                 deadline = now + timeout
             elif now >= deadline:
-                if busy and self.outbox:
+                if self.state.poll_expired(bool(outbox)):
                     return self._take_packets()
                 raise QueueEmpty()
             await self._wait_for_wake(deadline - now)
 
     # -- heartbeat ---------------------------------------------------------------
 
-    def _pong_deadline(self) -> float | None:
-        """Monotonic time by which a pong (or any packet) is due, if one is."""
-        last_ping = self.last_ping
-        if last_ping is None or not self.server._monitor_clients:
-            return None
-        return max(last_ping, self._last_seen) + self.server.ping_timeout
-
     def _ping_overdue(self) -> bool:
         """Whether the client has been silent past its pong deadline (P-31, P-32)."""
-        deadline = self._pong_deadline()
-        return deadline is not None and time.monotonic() > deadline
+        return self.state.ping_overdue(time.monotonic())
 
     def schedule_ping(self) -> None:
         """Arm the timer for the next ping (``ping_interval`` from now)."""
-        self._ping_due = time.monotonic() + self.server.ping_interval
-        self._heartbeat = self.server._timers.call_later(self.server.ping_interval, self._send_ping)
+        delay = self.state.next_ping(time.monotonic())
+        self._heartbeat = self.server._timers.call_later(delay, self._send_ping)
 
     def _ping(self) -> None:
         """Send a ping and arm the pong deadline (P-30, P-31)."""
-        if self.closing or self.closed:
+        state = self.state
+        if not state.ping(time.monotonic()):
             return
-        now = time.monotonic()
-        due = self._ping_due
-        self.last_ping = now if due is None else min(due, now)
         self._queue(_PING_PACKET)
-        if self.server._monitor_clients:
-            self._heartbeat = self.server._timers.call_later(
-                self.server.ping_timeout, self._check_pong
-            )
+        if state.monitor:
+            self._heartbeat = self.server._timers.call_later(state.ping_timeout, self._check_pong)
 
     def _check_pong(self) -> Any:
         """Timer callback: close the session when it stayed silent past its deadline."""
-        deadline = self._pong_deadline()
-        if self.closed or deadline is None:
+        remaining = self.state.pong_check(time.monotonic())
+        if remaining is None:
             return None
-        remaining = deadline - time.monotonic()
         if remaining > 0:
             self._heartbeat = self.server._timers.call_later(remaining, self._check_pong)
             return None
@@ -292,27 +302,21 @@ class BaseSocket:
 
     # -- incoming ----------------------------------------------------------------
 
-    def _classify(self, ptype: int, data: Any) -> int:
-        """Check that the client may send this packet type now (P-26)."""
-        self._last_seen = time.monotonic()
-        if 'packet' in self.server.handlers:
-            self.server._fire_observer('packet', self.sid, packet.Packet(ptype, data))
-        if ptype == MESSAGE or ptype == PONG or ptype == CLOSE or ptype == NOOP:
-            return ptype
-        raise UnknownPacketError('Unexpected packet type %d' % ptype)
-
     async def _receive(self, ptype: int, data: Any) -> None:
         """Act on one packet from the client (P-26)."""
-        kind = self._classify(ptype, data)
-        if kind == MESSAGE:
+        allowed = self.state.received(ptype, time.monotonic())
+        if 'packet' in self.server.handlers:
+            self.server._fire_observer('packet', self.sid, packet.Packet(ptype, data))
+        if ptype == MESSAGE:
             await self.server._dispatch_message(self, data)
-        elif kind == PONG:
-            if self.last_ping is not None:
-                self.last_ping = None
+        elif not allowed:
+            raise UnknownPacketError('Unexpected packet type %d' % ptype)
+        elif ptype == PONG:
+            if self.state.pong():
                 self.schedule_ping()
                 if 'heartbeat' in self.server.handlers:
                     self.server._fire_observer('heartbeat', self.sid)
-        elif kind != NOOP:  # CLOSE
+        elif ptype != NOOP:  # CLOSE
             await settle(self.close(wait=False, reason=self.server.reason.CLIENT_DISCONNECT))
 
     def _enqueue_message(self, data: Any) -> bool:
@@ -347,9 +351,8 @@ class BaseSocket:
 
     async def _close(self, abort: bool, reason: str | None) -> None:
         """Close the session once; after the pending messages when there are any."""
-        if self.closed or self.closing:
+        if not self.state.begin_close():
             return
-        self.closing = True
         if self._room is not None:
             self._room.set()  # senders blocked on a full outbox give up
         reason = reason or self.server.reason.SERVER_DISCONNECT
@@ -363,8 +366,8 @@ class BaseSocket:
         """Run the disconnect handler, queue the final packet, release waiters."""
         await self.server._call_handler('disconnect', (self.sid, reason))
         if not abort:
-            self.outbox.append(self._packet_for_close(reason))
-        self.closed = True
+            self.outbox.append(packet.Packet(protocol.close_packet_type(reason)))
+        self.state.finish_close()
         if self._heartbeat is not None:
             # The timer would keep this closed socket alive for up to ping_interval.
             self.server._timers.cancel(self._heartbeat)
@@ -387,12 +390,6 @@ class BaseSocket:
         """Drop the connection under ``ws`` so its blocked reader and writer return."""
         _drop(ws)
 
-    def _packet_for_close(self, reason: str) -> packet.Packet:
-        """The packet a pending GET gets when the session closes (P-22, P-27)."""
-        if reason == self.server.reason.CLIENT_DISCONNECT:
-            return _NOOP_PACKET
-        return _CLOSE_PACKET
-
     async def _close_for(self, detail: str | None, reason: str) -> None:
         """Close after a transport failure, recording why (F-09)."""
         if detail is not None:
@@ -405,12 +402,12 @@ class BaseSocket:
         """Answer a GET: a websocket upgrade, or a long poll returning packets."""
         if http.is_websocket_upgrade(environ):
             return await self._upgrade_websocket(environ, start_response)
-        if self._polling:
+        state = self.state
+        if not state.begin_get():
             await self._close_for('polling overlap', self.server.reason.TRANSPORT_ERROR)
             raise ProtocolError(400, http.BAD_REQUEST)
-        self._polling = True
         try:
-            if self.upgrading:
+            if state.upgrading:
                 packets = await self._poll_during_upgrade()
                 if packets is not None:
                     return packets
@@ -419,31 +416,24 @@ class BaseSocket:
             await self._close_for(None, self.server.reason.TRANSPORT_ERROR)
             raise ProtocolError(400, http.BAD_REQUEST) from None
         finally:
-            self._polling = False
+            state.end_request(post=False)
 
     async def _poll_during_upgrade(self) -> list | None:
-        """A GET made while an upgrade is under way (P-41); None if the upgrade failed.
-
-        Such a GET is the client's last poll, or a request racing the
-        client's ``5``, whose frames may still be on their way (a peer that
-        compresses them on a thread pool, a server that hands messages over
-        one per loop turn).  It waits for the upgrade to end (400 once
-        upgraded), and gets a noop ``UPGRADE_NOOP_DELAY`` after it came or
-        after the probe was answered, whichever is later, as on the JS server.
-        """
+        """A GET made while an upgrade is under way (P-41); None if the upgrade failed."""
         arrival = time.monotonic()
-        while self.upgrading and not self.closed:
-            self._event.clear()
-            if not self.upgrading or self.closed:
-                break
-            start = max(arrival, self._probe_answered or arrival)
-            remaining = start + UPGRADE_NOOP_DELAY - time.monotonic()
-            if remaining <= 0:
-                return [_NOOP_PACKET]
-            await self._wait_for_wake(remaining)
-        if self.upgraded:
-            raise http.invalid_session(self.sid)
-        return None
+        while True:
+            action, remaining = self.state.get_during_upgrade(arrival, time.monotonic())
+            if action is _WAIT:
+                self._event.clear()
+                action, remaining = self.state.get_during_upgrade(arrival, time.monotonic())
+                if action is _WAIT:
+                    await self._wait_for_wake(remaining)
+                    continue
+            if action is protocol.POLL:
+                return None
+            if action is protocol.INVALID:
+                raise http.invalid_session(self.sid)
+            return [_NOOP_PACKET]
 
     async def _handle_post(self, environ: dict) -> None:
         """Receive the packets of a POST body (P-20, P-24, P-25).
@@ -453,10 +443,9 @@ class BaseSocket:
         the error is raised for the server to answer 413 or 400.
         """
         error_reason = self.server.reason.TRANSPORT_ERROR
-        if self._posting:
+        if not self.state.begin_post():
             await self._close_for('polling overlap', error_reason)
             raise ProtocolError(400, http.BAD_REQUEST)
-        self._posting = True
         try:
             body = await self.server._read_body(environ)
             for ptype, data in self.server._decode_payload(body):
@@ -469,7 +458,7 @@ class BaseSocket:
             await self._close_for('parse error', error_reason)
             raise
         finally:
-            self._posting = False
+            self.state.end_request(post=True)
             self._event.set()
 
     # -- websocket ---------------------------------------------------------------
@@ -479,14 +468,12 @@ class BaseSocket:
         websocket_class = self.server._async.get('websocket')
         if websocket_class is None:
             raise ProtocolError(400, http.BAD_UPGRADE)
-        if self.upgraded or self.upgrading:
+        if self.state.websocket_opened() is protocol.REFUSE:
             # One websocket per session: a second one is accepted and closed
             # at once, leaving the live transport alone (P-42).  Refusing it
             # with an HTTP status fails clients that expect a close.
             ws = websocket_class(self._refuse_websocket, self.server)
             return await self._run_websocket(ws, environ, start_response)
-        if self.connected:
-            self.upgrading = True
         ws = websocket_class(self._websocket_handler, self.server)
         return await self._run_websocket(ws, environ, start_response)
 
@@ -505,15 +492,14 @@ class BaseSocket:
     async def _serve_websocket(self, ws: Any) -> list:
         """Serve the session over an accepted websocket until it closes."""
         server = self.server
-        if self.connected:
+        if self.state.upgrading:
             if not await self._finish_upgrade(ws):
                 self._end_upgrade(upgraded=False)
                 code = self._websocket_close_code
                 await settle(ws.close() if code is None else ws.close(code))
                 return []
         else:
-            self.connected = True
-            self.upgraded = True
+            self.state.websocket_only()
         writer = server._spawn_flow(self._websocket_writer(ws))
         self._websocket = (ws, writer)
         reason = server.reason.TRANSPORT_CLOSE
@@ -535,20 +521,16 @@ class BaseSocket:
                     raise ContentTooLongError()
                 ptype, data, _ = _codec.decode_packet(message, loads)
                 await receive(ptype, data)
-        except ContentTooLongError:
-            server.logger.warning('%s: websocket message over %d bytes', self.sid, limit)
-            self.close_detail = 'payload too large'
-            self._websocket_close_code = MESSAGE_TOO_BIG
-            reason = server.reason.TRANSPORT_ERROR
-        except (DecodeError, UnknownPacketError):
-            self.close_detail = 'parse error'
-            reason = server.reason.TRANSPORT_ERROR
-        except ConnectionAbortedError as exc:  # an invalid frame, seen by the driver (P-44)
-            server.logger.info('%s: %s', self.sid, exc)
-            reason = server.reason.TRANSPORT_ERROR
-        except Exception:
-            server.logger.info('%s: websocket read failed', self.sid, exc_info=True)
-            reason = server.reason.TRANSPORT_ERROR
+        except Exception as error:
+            if isinstance(error, ContentTooLongError):
+                server.logger.warning('%s: websocket message over %d bytes', self.sid, limit)
+            elif isinstance(error, ConnectionAbortedError):  # an invalid frame (P-44)
+                server.logger.info('%s: %s', self.sid, error)
+            elif not isinstance(error, (DecodeError, UnknownPacketError)):
+                server.logger.info('%s: websocket read failed', self.sid, exc_info=True)
+            detail, reason, self._websocket_close_code = protocol.reader_failure(error)
+            if detail is not None:
+                self.close_detail = detail
         await settle(self.close(wait=False, abort=True, reason=reason))
         await server._join_flow(writer)
         self._websocket = None
@@ -564,7 +546,7 @@ class BaseSocket:
                 return False
             await settle(ws.send(_PROBE_PONG.encode()))
             # A GET held by the client ends with a noop of its own (P-40, _poll).
-            self._probe_answered = time.monotonic()
+            self.state.probe_answered_at(time.monotonic())
             self._event.set()
             ptype, _ = await self._probe_frame(ws)
         except (DecodeError, OSError):
@@ -575,9 +557,9 @@ class BaseSocket:
             self._websocket_close_code = MESSAGE_TOO_BIG
             await self._close_for('payload too large', server.reason.TRANSPORT_ERROR)
             return False
-        if ptype != UPGRADE or self.closed or not self.upgrading:  # not upgrading: expired
+        if not self.state.upgrade_frame(ptype):
             return False
-        self._end_upgrade(upgraded=True)
+        self._event.set()
         if 'upgrade' in server.handlers:
             server._fire_observer('upgrade', self.sid)
         return True
@@ -593,10 +575,10 @@ class BaseSocket:
 
     def _expire_upgrade(self, ws: Any) -> Any:
         """Timer callback: abandon an upgrade that did not finish in time (F-05)."""
-        if self.upgrading and not self.upgraded:
+        if self.state.expire_upgrade():
             self.close_detail = 'upgrade timeout'
             # Polling goes on at once, not only when the websocket's reader notices.
-            self._end_upgrade(upgraded=False)
+            self._event.set()
             # A client that does not answer the close frame is dropped (P-31).
             self.server._timers.call_later(self.server.ping_timeout, lambda: _drop(ws))
             return ws.close()
@@ -604,24 +586,11 @@ class BaseSocket:
 
     def _end_upgrade(self, upgraded: bool) -> None:
         """The upgrade completed or failed: a GET waiting for it gets its answer."""
-        if upgraded:
-            self.upgraded = True
-        self.upgrading = False
-        self._probe_answered = None
+        self.state.end_upgrade(upgraded)
         self._event.set()
 
     def _attach_writer(self, ws: Any) -> None:
         """The websocket writer starts on ``ws``: enable write-through if possible."""
-
-    async def _next_batch(self) -> list:
-        """The writer's next packets; ``[]`` once the session is closed and drained."""
-        try:
-            return await self._poll(FOREVER)
-        except QueueEmpty:
-            return []
-
-    def _end_batch(self) -> None:
-        """The writer handled the packets of ``_next_batch``."""
 
     async def _websocket_writer(self, ws: Any) -> None:
         """Send queued packets over the websocket until the session closes.
@@ -630,11 +599,10 @@ class BaseSocket:
         closed connection and closes the session with the reason.
         """
         self._attach_writer(ws)
+        turn = self._writer_turn(self)
         try:
             while True:
-                # No deadline: pings keep coming, and a close wakes the writer.
-                packets = await self._next_batch()
-                try:
+                async with turn as packets:
                     if not packets:
                         break
                     for pkt in packets:
@@ -657,8 +625,6 @@ class BaseSocket:
                         except (UnicodeEncodeError, EncodeError):
                             self.server._log_unencodable()
                     self._written()
-                finally:
-                    self._end_batch()
                 if self.closed and not self.outbox:
                     break
         except Exception as exc:  # the peer went away: the reader reports it

@@ -22,6 +22,37 @@ class _PartialFrame(base_socket.PendingWrite):
         ws.write_raw(self.data)
 
 
+class _LockedTurn(base_socket.WriterTurn):
+    """With write-through, the writer takes the write lock before the packets and
+    holds it until they are written, so no sender's packet overtakes them; only
+    what would block, a close, or a busy lock wakes it."""
+
+    __slots__ = ('locked',)
+
+    def __init__(self, socket: Socket):
+        super().__init__(socket)
+        self.locked = False
+
+    async def __aenter__(self) -> list:
+        socket = self.socket
+        if socket._direct_ws is None:
+            return await super().__aenter__()
+        while True:
+            if not socket.outbox and not socket.closed:
+                socket._event.wait()
+                socket._event.clear()
+            socket._write_lock.acquire()
+            if socket.outbox or socket.closed:
+                self.locked = True
+                return socket._take_packets()
+            socket._write_lock.release()
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self.locked:
+            self.locked = False
+            self.socket._write_lock.release()
+
+
 class Socket(base_socket.BaseSocket):
     """An Engine.IO session on a sync server; the shared flows run with blocking I/O.
 
@@ -31,6 +62,8 @@ class Socket(base_socket.BaseSocket):
     blocking; only what would block is left to the writer thread.  One lock
     serialises the writers, so packets leave in the order they were queued.
     """
+
+    _writer_turn = _LockedTurn
 
     def __init__(self, server, sid):
         super().__init__(server, sid)
@@ -123,24 +156,6 @@ class Socket(base_socket.BaseSocket):
     def _attach_writer(self, ws) -> None:
         if getattr(ws, 'nonblocking_writes', False):
             self._direct_ws = ws
-
-    async def _next_batch(self) -> list:
-        if self._direct_ws is None:
-            return await super()._next_batch()
-        # Write-through: only what would block, a close, or a busy lock wakes
-        # the writer; it takes the lock before the packets, so none is overtaken.
-        while True:
-            if not self.outbox and not self.closed:
-                self._event.wait()
-                self._event.clear()
-            self._write_lock.acquire()
-            if self.outbox or self.closed:
-                return self._take_packets()
-            self._write_lock.release()
-
-    def _end_batch(self) -> None:
-        if self._direct_ws is not None:
-            self._write_lock.release()
 
     def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

@@ -48,7 +48,7 @@ def measure_fast(count: int) -> list[float]:
         session.connected = True
         eio.sockets[sid] = session
         session.schedule_ping()
-        deadlines[sid] = session._ping_due + PING_TIMEOUT
+        deadlines[sid] = session.state.ping_due + PING_TIMEOUT
     assert done.wait(60), 'only %d of %d sessions closed' % (len(closed), count)
     eio.shutdown()
     return [closed[sid] - deadlines[sid] for sid in deadlines]

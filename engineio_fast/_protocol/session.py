@@ -165,6 +165,13 @@ class SessionState:
         self.posting = True
         return True
 
+    def end_request(self, post: bool) -> None:
+        """The GET (or the POST, with ``post``) started by ``begin_*`` ended."""
+        if post:
+            self.posting = False
+        else:
+            self.polling = False
+
     def poll_step(self, long_poll: bool, queued: bool) -> str:
         """What a poll does with ``queued`` packets waiting: ``TAKE``, ``NOOP_ONLY`` or ``WAIT``.
 
@@ -240,7 +247,8 @@ class SessionState:
         """
         if not self.upgrading or self.closed:
             return (INVALID if self.upgraded else POLL), 0.0
-        start = max(arrival, self.probe_answered or arrival)
+        answered = self.probe_answered
+        start = arrival if answered is None else max(arrival, answered)
         remaining = start + UPGRADE_NOOP_DELAY - now
         if remaining <= 0:
             return NOOP_ONLY, 0.0

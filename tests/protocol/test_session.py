@@ -340,6 +340,25 @@ def test_second_concurrent_post_is_refused():
     assert state.posting
 
 
+def test_a_request_that_ended_makes_room_for_the_next():
+    """P-23, P-24: only requests still in progress overlap."""
+    state = connected()
+    assert state.begin_get() and state.begin_post()
+    state.end_request(post=False)
+    assert state.begin_get()
+    assert not state.begin_post()
+    state.end_request(post=True)
+    assert state.begin_post()
+
+
+def test_a_probe_answered_at_time_zero_counts_as_answered():
+    """P-41: the wait runs from the probe's answer even at the clock's origin."""
+    state = connected()
+    assert state.websocket_opened() == PROBE
+    state.probe_answered_at(0.0)
+    assert state.get_during_upgrade(-1.0, 0.0) == (WAIT, UPGRADE_NOOP_DELAY)
+
+
 def test_get_and_post_may_overlap_each_other():
     """P-22, P-24: a long poll pending does not stop a POST, nor the reverse."""
     get_first = connected()
@@ -418,7 +437,7 @@ def test_poll_step_takes_the_held_packets_once_the_post_ends():
     state = connected()
     assert state.begin_post()
     assert state.poll_step(True, True) == WAIT
-    state.posting = False  # the server's POST flow ends
+    state.end_request(post=True)
     assert state.poll_step(True, True) == TAKE
 
 
