@@ -3,6 +3,7 @@
 from . import exceptions, json, packet, payload  # noqa: F401 - public modules
 from ._codec import USE_EXTENSIONS  # noqa: F401 - public flag
 from ._install import install, uninstall  # noqa: F401 - the swap-in
+from ._optional import lazy_imports as _lazy_imports
 from .async_client import AsyncClient
 from .async_drivers.asgi import ASGIApp
 from .async_server import AsyncServer
@@ -26,13 +27,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # Imported on first use: tornado is optional and slow to import.
-    if name == 'get_tornado_handler':
-        try:
-            from .async_drivers.tornado import get_tornado_handler
-        except ImportError:  # tornado is not installed
-            get_tornado_handler = None
-        globals()['get_tornado_handler'] = get_tornado_handler
-        return get_tornado_handler
-    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+# Imported on first use: tornado is optional and slow to import.
+__getattr__ = _lazy_imports(
+    globals(), {'get_tornado_handler': 'engineio_fast.async_drivers.tornado:get_tornado_handler'}
+)

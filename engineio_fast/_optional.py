@@ -6,25 +6,30 @@ import importlib
 from typing import Any, Callable
 
 
-def lazy_modules(namespace: dict, names: tuple[str, ...]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` that imports the optional modules ``names`` on first use.
+def lazy_imports(namespace: dict, targets: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``targets`` on first use.
 
-    They are optional extras and slow to import, so importing engineio_fast
-    must not load them (C-01); once looked up they are module attributes, so
-    ``mock.patch('engineio.client.websocket.create_connection')`` works
-    (C-02).  A missing package reads as None, like python-engineio.
+    ``targets`` maps an attribute name to ``'module'`` or
+    ``'module:attribute'``.  They are optional extras and slow to import, so
+    importing engineio_fast must not load them (C-01); once looked up they
+    are module attributes, so ``mock.patch('engineio.client.websocket.create_connection')``
+    works (C-02).  A missing package reads as None, like python-engineio.
     """
     owner = namespace['__name__']
 
     def __getattr__(name: str) -> Any:
-        if name not in names:
+        target = targets.get(name)
+        if target is None:
             raise AttributeError('module %r has no attribute %r' % (owner, name))
+        module_name, _, attribute = target.partition(':')
         try:
-            module = importlib.import_module(name)
+            value = importlib.import_module(module_name)
+            if attribute:
+                value = getattr(value, attribute)
         except ImportError:
-            module = None
-        namespace[name] = module
-        return module
+            value = None
+        namespace[name] = value
+        return value
 
     return __getattr__
 

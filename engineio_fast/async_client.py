@@ -17,7 +17,7 @@ from http.cookies import SimpleCookie
 from typing import Any, Callable
 
 from . import base_client, packet
-from ._optional import lazy_modules, loaded
+from ._optional import lazy_imports, loaded
 from ._protocol.client import HttpResult
 from .base_client import _EMPTY
 
@@ -30,7 +30,7 @@ task_reference_holder: set = set()
 
 
 # aiohttp: the ``asyncio-client`` extra.
-__getattr__ = lazy_modules(globals(), ('aiohttp',))
+__getattr__ = lazy_imports(globals(), {'aiohttp': 'aiohttp'})
 
 
 def _aiohttp() -> Any:

@@ -18,12 +18,12 @@ from urllib.parse import urlparse
 
 from . import base_client, packet
 from ._coro import run_sync
-from ._optional import lazy_modules, loaded
+from ._optional import lazy_imports, loaded
 from ._protocol.client import HttpResult
 from .base_client import _EMPTY
 
 # requests and websocket-client: the ``client`` extra.
-__getattr__ = lazy_modules(globals(), ('requests', 'websocket'))
+__getattr__ = lazy_imports(globals(), {'requests': 'requests', 'websocket': 'websocket'})
 
 
 def _lib(name: str) -> Any:
