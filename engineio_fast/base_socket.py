@@ -30,6 +30,7 @@ import threading
 import time
 from collections import deque
 from inspect import isawaitable
+from operator import attrgetter
 from typing import Any
 
 from . import _codec, packet
@@ -60,13 +61,10 @@ _WAIT = protocol.WAIT
 def _state_attribute(name: str) -> property:
     """A socket attribute kept in its ``SessionState`` (python-engineio's names)."""
 
-    def get(self: BaseSocket) -> Any:
-        return getattr(self.state, name)
-
     def set_(self: BaseSocket, value: Any) -> None:
         setattr(self.state, name, value)
 
-    return property(get, set_, doc="The session state's ``%s``." % name)
+    return property(attrgetter('state.' + name), set_, doc="The session state's ``%s``." % name)
 
 
 class WriterTurn:
