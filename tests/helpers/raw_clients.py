@@ -32,6 +32,14 @@ TIMEOUT = 10.0
 EIO_PATH = '/engine.io/'
 SEP = '\x1e'
 
+#: Client ``transports`` settings by name, and the transport each one ends on.
+TRANSPORTS = {
+    'polling': ['polling'],
+    'websocket': ['websocket'],
+    'upgrade': ['polling', 'websocket'],
+}
+EXPECTED_TRANSPORT = {'polling': 'polling', 'websocket': 'websocket', 'upgrade': 'websocket'}
+
 
 def wait_for_stderr(process: EchoServerProcess, text: str, timeout: float = TIMEOUT) -> str:
     """Wait until ``text`` appears in the child's stderr (its log); AssertionError on timeout."""
