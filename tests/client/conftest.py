@@ -1,7 +1,7 @@
 """Fixtures for the client tests: real servers on loopback ports, both client classes.
 
 ``client_harness.SERVERS`` lists the servers every interop test runs against: the Python
-echo server in each listed async mode (``tests/echo_server.py``) and the
+echo server in each listed async mode (``tests/helpers/echo_server.py``) and the
 Node.js reference server (``tests/node/eio_server.js``).  Extending the list
 (``'asgi'``, ``'aiohttp'``...) runs the same tests on more servers.  Shared
 servers start once per module; ``driver`` yields a fresh client of each kind

@@ -29,7 +29,7 @@ from server_process import SERVER_MODES, EchoServerProcess
 import engineio_fast
 
 EIO_SERVER = NODE_DIR / 'eio_server.js'
-#: Servers the interop tests talk to: Python async modes (``tests/echo_server.py``),
+#: Servers the interop tests talk to: Python async modes (``tests/helpers/echo_server.py``),
 #: and the Node.js reference (``tests/node/eio_server.js``).
 SERVERS = [mode for mode in ('threading', 'asgi', 'aiohttp') if mode in SERVER_MODES] + ['node']
 #: Client classes under test: ``Client`` and ``AsyncClient``.
