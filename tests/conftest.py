@@ -18,6 +18,9 @@ from typing import Any, Iterator, NamedTuple
 import pytest
 from hypothesis import HealthCheck, settings
 
+#: The echo-server fixtures (server_mode, start_server, suite_server), from tests/helpers.
+pytest_plugins = ('server_fixtures',)
+
 C_EXT_MARK = pytest.mark.c_extension
 
 # The codec API both twins export (the chooser re-exports exactly these).

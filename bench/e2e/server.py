@@ -269,7 +269,7 @@ def serve_asgi() -> None:
 
 
 def serve_threading() -> None:
-    """werkzeug's threaded WSGI server, as in tests/echo_server.py."""
+    """werkzeug's threaded WSGI server, as in tests/helpers/echo_server.py."""
     # Each process serves one mode, so only that mode's framework is imported.
     from werkzeug.serving import WSGIRequestHandler, make_server
 

@@ -5,7 +5,7 @@ Usage::
     python bench/fuzz/http_fuzz.py [--modes threading asgi ...] [--count N]
         [--seconds T] [--seed S] [--workers W] [--controls C] [--pause P]
 
-For each mode, starts ``tests/echo_server.py`` (``max_http_buffer_size``
+For each mode, starts ``tests/helpers/echo_server.py`` (``max_http_buffer_size``
 100 000), connects ``C`` control clients (python-engineio's reference client,
 half polling, half upgraded to WebSocket) echoing numbered messages with
 a pause of ``P`` seconds after each echo, and has
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / 'tests'), str(ROOT / 'tests' / 'server')]
+sys.path.insert(0, str(ROOT / 'tests' / 'helpers'))  # the test helpers, not the repo root
 
 from control_clients import ControlGroup  # noqa: E402
 from raw_clients import PollingClient, eio_path  # noqa: E402

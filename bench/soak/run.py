@@ -1,7 +1,7 @@
 """Soak run for issue 9: churn of mixed clients with kills, then a leak check.
 
 Usage: ``python bench/soak/run.py [--modes threading asgi] [--minutes 2]
-[--processes 4] [--clients 250]``.  For each mode: start tests/echo_server.py,
+[--processes 4] [--clients 250]``.  For each mode: start tests/helpers/echo_server.py,
 read its counters at rest, then for ``--minutes`` keep ``--processes`` node
 load processes (tests/node/eio_load.js, ``--clients`` mixed polling /
 websocket / upgrading clients each, numbered echoes checked) running,
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / 'tests'), str(ROOT / 'tests' / 'server')]
+sys.path.insert(0, str(ROOT / 'tests' / 'helpers'))  # the test helpers, not the repo root
 
 from load_clients import LoadClients, server_rss, server_stats, wait_for_rest  # noqa: E402
 from server_process import EchoServerProcess  # noqa: E402

@@ -1,11 +1,13 @@
 """Fixtures for the client tests: real servers on loopback ports, both client classes.
 
 ``client_harness.SERVERS`` lists the servers every interop test runs against: the Python
-echo server in each listed async mode (``tests/echo_server.py``) and the
+echo server in each listed async mode (``tests/helpers/echo_server.py``) and the
 Node.js reference server (``tests/node/eio_server.js``).  Extending the list
 (``'asgi'``, ``'aiohttp'``...) runs the same tests on more servers.  Shared
 servers start once per module; ``driver`` yields a fresh client of each kind
-(``Client`` and ``AsyncClient``) and disconnects it at teardown.
+(``Client`` and ``AsyncClient``) and disconnects it at teardown.  ``scripted``
+starts :class:`~client_harness.ScriptedServer` raw HTTP servers that answer
+what a test scripts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 import pytest
-from client_harness import CLIENT_KINDS, DRIVERS, SERVERS, SyncDriver, start_server
+from client_harness import CLIENT_KINDS, DRIVERS, SERVERS, ScriptedServer, SyncDriver, start_server
 from server_process import EchoServerProcess
 
 #: Settings of the shared servers: quick pings (every test then also checks
@@ -77,3 +79,18 @@ def own_server(request: pytest.FixtureRequest) -> Iterator[Callable[..., EchoSer
         if process.process.poll() is None:
             process.process.kill()
         process.process.wait(10)
+
+
+@pytest.fixture
+def scripted():
+    """Return ``start(script) -> ScriptedServer``; servers stop at teardown."""
+    servers = []
+
+    def start(script):
+        server = ScriptedServer(script)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -9,39 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import threading
 
 import pytest
-from client_harness import SERVERS, TIMEOUT, ScriptedServer, client_close_reason, open_payload
+from client_harness import SERVERS, TIMEOUT, client_close_reason, open_payload
+from ports import closed_port_url
 
 import engineio_fast
 from engineio_fast import base_client
 from engineio_fast.exceptions import ConnectionError
-
-
-@pytest.fixture
-def scripted():
-    """Return ``start(script) -> ScriptedServer``; servers stop at teardown."""
-    servers = []
-
-    def start(script):
-        server = ScriptedServer(script)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def closed_port_url() -> str:
-    """A loopback URL nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    return 'http://127.0.0.1:%d' % port
-
 
 # -- the server goes away ----------------------------------------------------------------------------
 

@@ -12,25 +12,10 @@ import time
 import aiohttp
 import pytest
 import requests
-from client_harness import TIMEOUT, ScriptedServer, open_payload
+from client_harness import TIMEOUT, open_payload
 
 import engineio_fast
 from engineio_fast import base_client
-
-
-@pytest.fixture
-def scripted():
-    """Return ``start(script) -> ScriptedServer``; servers stop at teardown."""
-    servers = []
-
-    def start(script):
-        server = ScriptedServer(script)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def open_fds() -> int:

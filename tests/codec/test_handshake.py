@@ -7,9 +7,10 @@ import json as stdlib_json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import any_text
 
 # Text including lone surrogates (hypothesis excludes them by default).
-ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=50)
+ANY_TEXT = any_text(50)
 
 # -- open_packet_json ---------------------------------------------------------
 

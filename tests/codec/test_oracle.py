@@ -31,28 +31,15 @@ import engineio.payload as up_payload
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import ANY_CHAR, any_text, json_values
 
 # compat_backend is function-scoped (monkeypatch) but holds no per-example
 # state: the patched backend is the same for every example.
 oracle_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-ANY_CHAR = st.characters(exclude_categories=())
-ANY_TEXT = st.text(ANY_CHAR, max_size=30)
+ANY_TEXT = any_text(30)
 TEXT_NO_SEPARATOR = st.text(ANY_CHAR.filter(lambda c: c != '\x1e'), max_size=30)
-JSON_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**128), max_value=2**128)
-    | st.floats()
-    | ANY_TEXT
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4)
-    ),
-    max_leaves=10,
-)
+JSON_VALUES = json_values(2**128, max_leaves=10, text=ANY_TEXT)
 PTYPES = st.integers(min_value=0, max_value=6)
 TEXT_DATA = st.one_of(ANY_TEXT, JSON_VALUES, st.tuples(st.integers(), ANY_TEXT))
 BINARY = st.binary(max_size=64) | st.binary(max_size=64).map(bytearray)

@@ -24,6 +24,7 @@ from urllib.parse import quote_plus
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
+from strategies import ANY_CHAR, any_text, json_values
 
 from engineio_fast import json as safe_json
 from engineio_fast.exceptions import ContentTooLongError, DecodeError, EncodeError
@@ -88,8 +89,7 @@ def assert_parity(codec_py, codec_c, name: str, *args: Any) -> tuple:
 # -- strategies --------------------------------------------------------------------------
 
 # Any code point, lone surrogates included (hypothesis excludes them by default).
-ANY_CHAR = st.characters(exclude_categories=())
-ANY_TEXT = st.text(ANY_CHAR, max_size=40)
+ANY_TEXT = any_text(40)
 
 # Fragments that steer the decoders into their interesting branches.
 FRAGMENTS = st.sampled_from(
@@ -104,20 +104,7 @@ FRAGMENTS = st.sampled_from(
 FRAGMENT_TEXT = st.lists(FRAGMENTS | ANY_TEXT, max_size=8).map(''.join)
 TYPE_PREFIX = st.sampled_from(list('0123456789b') + ['', 'x', '\u0663'])
 
-JSON_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**200), max_value=2**200)
-    | st.floats()
-    | ANY_TEXT
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4)
-    ),
-    max_leaves=12,
-)
+JSON_VALUES = json_values(2**200, max_leaves=12, text=ANY_TEXT)
 JSON_CONTAINERS = st.lists(JSON_VALUES, max_size=4) | st.dictionaries(
     ANY_TEXT, JSON_VALUES, max_size=4
 )

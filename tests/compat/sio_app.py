@@ -42,13 +42,13 @@ engineio_fast.install()  # before anything imports socketio / engineio
 
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import socket  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
 import engineio  # noqa: E402  (engineio_fast itself, after install())
 import socketio  # noqa: E402
+from ports import listening_socket  # noqa: E402  (tests/helpers, on PYTHONPATH)
 
 from engineio_fast import json_fast  # noqa: E402
 
@@ -291,14 +291,6 @@ def register_flask(ext: Any, handlers: Handlers) -> None:
                 return run_sync(handlers.event(ns, request.sid, name, *args))
 
             ext.on(name, namespace=ns)(on_event)
-
-
-def listening_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(('127.0.0.1', 0))
-    sock.listen(128)
-    return sock
 
 
 def serve_wsgi(app: Any) -> None:

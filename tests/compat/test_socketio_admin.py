@@ -12,7 +12,8 @@ that client's own traffic still flows.
 from __future__ import annotations
 
 import pytest
-from sio_harness import CLIENT_REASONS, SERVER_MODES, TRANSPORTS, of, run_client, start_server, tag
+from raw_clients import TRANSPORTS
+from sio_harness import CLIENT_REASONS, SERVER_MODES, of, run_client, start_server, tag
 
 #: Each client kind once, each on another transport.
 CLIENTS_AND_TRANSPORTS = [('node', 'polling'), ('sync', 'websocket'), ('async', 'upgrade')]

@@ -12,11 +12,11 @@ upgrade.  Server and clients assert that they run on engineio_fast
 from __future__ import annotations
 
 import pytest
+from raw_clients import TRANSPORTS
 from sio_harness import (
     CLIENT_KINDS,
     CLIENT_REASONS,
     SERVER_MODES,
-    TRANSPORTS,
     binary,
     of,
     run_client,

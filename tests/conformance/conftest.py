@@ -1,6 +1,6 @@
 """Fixtures for tests/conformance: the official suite, node clients, and one server process per row.
 
-``row_server`` starts one HTTP server (a row of ``rows.ROWS``) as a real
+``row_server`` starts one HTTP server (a row of ``conformance_rows.ROWS``) as a real
 process on 127.0.0.1:3000, the official suite's fixed port, with its stdout
 and stderr in a log file, and stops it before the next row starts.  While it
 runs it holds an exclusive ``flock`` on ``/tmp/port3000.lock``, the lock every
@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from harness import RACE_RUNS, SUITE_MARK
-from rows import ROWS, Row
+from children import NODE_DIR, node_executable
+from conformance_harness import RACE_RUNS, SUITE_MARK
+from conformance_rows import ROWS, Row
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -39,7 +40,6 @@ SUITE_SOURCE = Path(
     or REPO.parent / 'shared' / 'engine.io-protocol-suite'
 )
 REQUIRE_SUITE = os.environ.get('ENGINEIO_FAST_REQUIRE_PROTOCOL_SUITE') == '1'
-NODE_DIR = REPO / 'tests' / 'node'
 EIO_CLIENT = NODE_DIR / 'eio_client.js'
 PORT = 3000
 PORT_LOCK = '/tmp/port3000.lock'
@@ -122,17 +122,6 @@ def protocol_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 NodeClient = Callable[..., 'list[dict[str, Any]]']
 
 
-def _node_client_ready() -> str:
-    node = _executable('node', 'Node.js 18+ runs the engine.io-client tests')
-    if not (NODE_DIR / 'node_modules' / 'engine.io-client').is_dir():
-        pytest.fail(
-            '%s/node_modules is missing: run `npm ci` in %s (tests/run.sh does)'
-            % (NODE_DIR, NODE_DIR),
-            pytrace=False,
-        )
-    return node
-
-
 @pytest.fixture(scope='session')
 def node_clients() -> Callable[..., 'list[list[dict[str, Any]]]']:
     """``run(*scenarios, timeout=20) -> events of each``: eio_client.js runs, all at once.
@@ -141,7 +130,7 @@ def node_clients() -> Callable[..., 'list[list[dict[str, Any]]]']:
     the official engine.io-client); every process must end with its
     ``close`` event, within ``timeout`` seconds.
     """
-    node = _node_client_ready()
+    node = node_executable()
 
     def run(*scenarios: dict, timeout: float = 20.0) -> list[list[dict[str, Any]]]:
         procs = []

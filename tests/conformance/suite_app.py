@@ -4,7 +4,7 @@ Configured as the suite's README says (``ping_interval=0.3, ping_timeout=0.2,
 max_http_buffer_size=1_000_000, cors_allowed_origins='*'``, path
 ``/engine.io/``): every message is echoed back, text as text and binary as
 binary, except ``"disconnect me"``, which makes the server close the session
-(the convention of tests/echo_server.py).
+(the convention of tests/helpers/echo_server.py).
 
 ``SUITE_APP_MODE`` picks the ``async_mode`` (default ``threading``) and so what
 the module-level ``app`` is: a WSGI app for the sync modes (``threading``,

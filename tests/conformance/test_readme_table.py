@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rows import README_NAMES, ROWS
+from conformance_rows import README_NAMES, ROWS
 
 README = Path(__file__).resolve().parent.parent.parent / 'README.md'
 

@@ -1,6 +1,6 @@
 """Every HTTP server users deploy on, as a real process: official suite, JS client, clean logs.
 
-For each row of rows.py (issue 15; SPEC TS-01..TS-24, P-40..P-42) one server
+For each row of tests/helpers/conformance_rows.py (issue 15; SPEC TS-01..TS-24, P-40..P-42) one server
 process runs suite_app.py on 127.0.0.1:3000 and the tests below run against
 it in this order:
 
@@ -14,7 +14,7 @@ it in this order:
 4. its race case (a GET right after ``2probe`` and ``5``) 20 times;
    on the rows that negotiate permessage-deflate or relay connections, the
    upgrade cases may fail only as the suite's own client loses them
-   (harness.UPGRADE_ORDER_ARTEFACTS);
+   (conformance_harness.UPGRADE_ORDER_ARTEFACTS);
 5. whether the websocket negotiates permessage-deflate, as the README states;
 6. the whole log, the suite's malformed requests included: no traceback,
    and the only ERROR lines are the server's once-per-kind reports of a
@@ -29,7 +29,7 @@ import re
 
 import pytest
 import websockets
-from harness import (
+from conformance_harness import (
     RACE_CASE,
     RACE_RUNS,
     SUITE_MARK,

@@ -20,11 +20,10 @@ from typing import Any
 
 import engineio
 import pytest
+from children import NODE_DIR
 from chromium_cdp import Browser, Page
 
 import engineio_fast.demo.app as demo_app
-
-NODE_DIR = Path(__file__).resolve().parent.parent / 'node'
 
 #: Seconds any single expected event may take.
 WAIT = 10.0

@@ -18,34 +18,19 @@ so a CI leg without them cannot pass silently.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from children import NODE_DIR, node_executable
+from raw_clients import TRANSPORTS
 
-NODE_DIR = Path(__file__).resolve().parent.parent / 'node'
 EIO_CLIENT = NODE_DIR / 'eio_client.js'
 
 #: Exit codes of eio_client.js.
 EXIT_CLOSED, EXIT_FATAL, EXIT_TIMEOUT = 0, 1, 2
 
 NodeClient = Callable[..., 'list[dict[str, Any]]']
-
-
-def _node_executable() -> str:
-    node = shutil.which('node')
-    if node is None:
-        pytest.fail(
-            'node is not installed (Node.js 18+ is needed for tests/interop)', pytrace=False
-        )
-    if not (NODE_DIR / 'node_modules' / 'engine.io-client').is_dir():
-        pytest.fail(
-            f'{NODE_DIR}/node_modules is missing: run `npm ci` in {NODE_DIR} (tests/run.sh does)',
-            pytrace=False,
-        )
-    return node
 
 
 def _parse_events(stdout: str, context: str) -> list[dict[str, Any]]:
@@ -70,7 +55,7 @@ def node_client() -> NodeClient:
     (exit code 2) fails the test unless ``allow_timeout`` is true, in which
     case the events, ending in the ``timeout`` event, are returned.
     """
-    node = _node_executable()
+    node = node_executable()
 
     def run(
         scenario: dict[str, Any], timeout: float = 30.0, allow_timeout: bool = False
@@ -111,3 +96,24 @@ def node_client() -> NodeClient:
         return events
 
     return run
+
+
+# -- python-engineio's clients (test_python_client.py, test_python_async_client.py) ----
+
+
+@pytest.fixture(scope='module')
+def server(start_server):
+    """The echo server with the suite heartbeat (300 ms / 200 ms), default ``async_handlers``."""
+    return start_server(ping_interval=0.3, ping_timeout=0.2)
+
+
+@pytest.fixture(scope='module')
+def quiet_server(start_server):
+    """The echo server with a 5 s heartbeat: no pong is in flight when the client disconnects."""
+    return start_server(ping_interval=5, ping_timeout=5)
+
+
+@pytest.fixture(params=list(TRANSPORTS))
+def transport(request) -> str:
+    """A client ``transports`` setting by name: polling, websocket, upgrade."""
+    return request.param

@@ -12,7 +12,7 @@
 // them unanswered, one every `intervalMs`, until it sent `messages`; the echo
 // server answers each with the same text.  With `push` ({count, intervalMs,
 // size}) the client first asks the server to push it `count` numbered
-// messages "p<i>" ("push ..." command of tests/echo_server.py).  Both streams
+// messages "p<i>" ("push ..." command of tests/helpers/echo_server.py).  Both streams
 // are checked as they arrive: each must be 0, 1, 2, ... with nothing missing,
 // repeated or out of order.  `upgradeAfter` holds the client's upgrade probe
 // back until that many echoes (and pushes) arrived, so traffic is already

@@ -14,7 +14,7 @@
 //   "stats"          answered with '{"clients": <n>}' (JSON text).
 //
 // Lifecycle events are printed as one JSON object per line on stdout, the
-// same shape tests/echo_server.py prints:
+// same shape tests/helpers/echo_server.py prints:
 //   {"event":"connect","sid":"...","transport":"polling"}
 //   {"event":"upgrade","sid":"...","transport":"websocket"}
 //   {"event":"disconnect","sid":"...","reason":"transport close"}

@@ -31,7 +31,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 NODE_DIR = REPO / 'tests' / 'node'
 sys.path.insert(0, str(REPO / 'examples' / 'scaleout'))
-sys.path.insert(0, str(REPO / 'tests' / 'server'))
 
 import deploy  # noqa: E402  (examples/scaleout/deploy.py)
 import redis  # noqa: E402

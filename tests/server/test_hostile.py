@@ -13,7 +13,7 @@ reference clients (one polling, one upgraded to WebSocket) echoes numbered
 messages on the same server; after every test each must echo a few more,
 in order, none lost or repeated, and the server process must still run.
 Already covered elsewhere and not repeated here: bad EIO/transport/method
-basics and size limits (test_http.py), TS-10/11/14 (test_protocol_suite.py).
+basics and size limits (server/http/), TS-10/11/14 (test_protocol_suite.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import zlib
 
 import pytest
 from control_clients import ControlGroup
+from http_checks import BAD_VERSION
 from raw_clients import (
     SEP,
     TIMEOUT,
@@ -61,10 +62,10 @@ OPTIONS = {
     'logger': True,
     'max_http_buffer_size': LIMIT,
 }
-BAD_VERSION = 'The client is using an unsupported version of the Socket.IO or Engine.IO protocols'
+
 
 #: hypercorn runs the same ASGI driver as uvicorn (asgi), and uWSGI refuses
-#: chunked bodies and odd methods itself (see test_http.py): left out here.
+#: chunked bodies and odd methods itself (see server/http/conftest.py): left out here.
 HOSTILE_MODES = [mode for mode in SERVER_MODES if mode not in ('hypercorn', 'gevent_uwsgi')]
 
 

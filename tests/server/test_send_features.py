@@ -1,6 +1,6 @@
 """Broadcast, send callbacks and send-queue limits (F-03, F-04) over real sockets.
 
-The echo server's send commands (see tests/echo_server.py) run
+The echo server's send commands (see tests/helpers/echo_server.py) run
 ``send_to_many``, ``send(..., callback=...)`` and ``buffered_amount`` in the
 server process; raw polling and websocket clients read what arrives, and
 the callbacks' outcomes come back as event lines.  Handlers run on the

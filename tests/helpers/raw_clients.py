@@ -1,10 +1,8 @@
-"""Raw clients and waits for the sync server tests (no pytest fixtures here).
+"""Raw clients and waits for the server tests (no pytest fixtures here).
 
 ``http_request`` (``http.client``), ``PollingClient`` (a polling session:
 handshake, GET, POST) and ``RawWebSocket`` (websocket-client, text/binary
-frames and the close code); every wait is bounded by ``TIMEOUT``.  Kept out
-of ``conftest.py`` so test modules import them by a name no other test
-directory uses.
+frames and the close code); every wait is bounded by ``TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -31,6 +29,14 @@ TIMEOUT = 10.0
 
 EIO_PATH = '/engine.io/'
 SEP = '\x1e'
+
+#: Client ``transports`` settings by name, and the transport each one ends on.
+TRANSPORTS = {
+    'polling': ['polling'],
+    'websocket': ['websocket'],
+    'upgrade': ['polling', 'websocket'],
+}
+EXPECTED_TRANSPORT = {'polling': 'polling', 'websocket': 'websocket', 'upgrade': 'websocket'}
 
 
 def wait_for_stderr(process: EchoServerProcess, text: str, timeout: float = TIMEOUT) -> str:

@@ -17,24 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from children import NODE_DIR, TIMEOUT, ChildProcess, node_executable
 from server_process import SERVER_MODES, EchoServerProcess
 
 import engineio_fast
 
-NODE_DIR = Path(__file__).resolve().parent.parent / 'node'
 EIO_SERVER = NODE_DIR / 'eio_server.js'
-#: Bound on any single wait in these tests.
-TIMEOUT = 10.0
-#: Servers the interop tests talk to: Python async modes (``tests/echo_server.py``),
+#: Servers the interop tests talk to: Python async modes (``tests/helpers/echo_server.py``),
 #: and the Node.js reference (``tests/node/eio_server.js``).
 SERVERS = [mode for mode in ('threading', 'asgi', 'aiohttp') if mode in SERVER_MODES] + ['node']
 #: Client classes under test: ``Client`` and ``AsyncClient``.
@@ -44,24 +39,10 @@ CLIENT_KINDS = ['sync', 'async']
 # -- servers -------------------------------------------------------------------------------------
 
 
-def node_executable() -> str:
-    """The node binary; missing node or npm packages fail the test (never skip)."""
-    node = shutil.which('node')
-    if node is None:
-        pytest.fail('node is not installed (Node.js 18+ is needed for tests/client)', pytrace=False)
-    if not (NODE_DIR / 'node_modules' / 'engine.io').is_dir():
-        pytest.fail(
-            f'{NODE_DIR}/node_modules/engine.io is missing: run `npm ci` in {NODE_DIR} '
-            '(tests/run.sh does)',
-            pytrace=False,
-        )
-    return node
-
-
 class NodeServerProcess(EchoServerProcess):
     """``tests/node/eio_server.js`` in a child process, read like the Python echo server."""
 
-    def __init__(self, **options: Any):  # noqa: B027 - deliberately not calling super
+    def __init__(self, **options: Any):  # noqa: B027 - the node command, not echo_server.py
         node_options = {}
         if 'ping_interval' in options:
             node_options['pingInterval'] = round(options['ping_interval'] * 1000)
@@ -70,20 +51,13 @@ class NodeServerProcess(EchoServerProcess):
         if 'max_http_buffer_size' in options:
             node_options['maxHttpBufferSize'] = options['max_http_buffer_size']
         self.mode = 'node'
-        self.process = subprocess.Popen(
-            [node_executable(), str(EIO_SERVER), '0', json.dumps(node_options)],
+        ChildProcess.__init__(
+            self,
+            [node_executable('engine.io'), str(EIO_SERVER), '0', json.dumps(node_options)],
             cwd=NODE_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            events_from_stderr=True,
         )
-        self.events: list[dict] = []
-        self._stderr: list[str] = []
-        self._changed = threading.Condition()
-        self.port = self._read_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
-        threading.Thread(target=self._read_events, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._listening()
 
 
 def start_server(kind: str, **options: Any) -> EchoServerProcess:

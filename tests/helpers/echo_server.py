@@ -1,6 +1,6 @@
 """An Engine.IO echo server for the tests, started in its own process.
 
-Usage: ``python tests/echo_server.py MODE [--option=value ...]``; prints
+Usage: ``python tests/helpers/echo_server.py MODE [--option=value ...]``; prints
 ``PORT <n>`` once it listens on 127.0.0.1 and serves until killed.  In
 ``gevent_uwsgi`` mode the script starts uWSGI, which loads this file again as
 its WSGI module with the arguments in ``ECHO_SERVER_ARGV``.  Options
@@ -60,6 +60,9 @@ import sys
 import threading
 import time
 
+# tests/helpers: this script's folder, on PYTHONPATH under uWSGI too
+from ports import free_port, listening_socket
+
 ARGV = (
     json.loads(os.environ['ECHO_SERVER_ARGV']) if 'ECHO_SERVER_ARGV' in os.environ else sys.argv[1:]
 )
@@ -76,9 +79,7 @@ def serve_uwsgi() -> None:
     import socket
     import subprocess
 
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     uwsgi = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
     child = subprocess.Popen(
         [
@@ -384,17 +385,9 @@ if REPORT_DRAIN:
 BACKLOG = 1024
 
 
-def listening_socket():
-    """A socket bound to a free loopback port, its number printed for the tests."""
-    import socket
-
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Inherited by accepted connections: uvicorn given a socket does not set it, and
-    # keep-alive polling would stall on delayed ACKs.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(('127.0.0.1', 0))
-    sock.listen(BACKLOG)
+def server_socket():
+    """A socket listening on a free loopback port, TCP_NODELAY inherited by connections."""
+    sock = listening_socket(BACKLOG, nodelay=True)
     sock.set_inheritable(True)
     return sock
 
@@ -438,7 +431,7 @@ def serve_gevent(app):
 def serve_asgi(_):
     import uvicorn
 
-    sock = listening_socket()
+    sock = server_socket()
     config = uvicorn.Config(
         engineio_fast.ASGIApp(eio), log_level='warning', lifespan='off', ws=UVICORN_WS
     )
@@ -450,7 +443,7 @@ def serve_hypercorn(_):
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
-    sock = listening_socket()
+    sock = server_socket()
     config = Config()
     config.bind = ['fd://%d' % sock.fileno()]
     config.accesslog = None
@@ -464,7 +457,7 @@ def serve_aiohttp(_):
 
     app = web.Application()
     eio.attach(app)
-    sock = listening_socket()
+    sock = server_socket()
     announce(sock)
     web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
 
@@ -476,7 +469,7 @@ def serve_tornado(_):
     async def main():
         app = tornado.web.Application([(r'/engine.io/', engineio_fast.get_tornado_handler(eio))])
         server = tornado.httpserver.HTTPServer(app)
-        sock = listening_socket()
+        sock = server_socket()
         sock.setblocking(False)  # tornado's accept loop expects bind_sockets' non-blocking sockets
         server.add_sockets([sock])
         announce(sock)
@@ -490,7 +483,7 @@ def serve_sanic(_):
 
     app = Sanic('echo_server')
     eio.attach(app)
-    sock = listening_socket()
+    sock = server_socket()
     announce(sock)
     app.run(sock=sock, single_process=True, access_log=False, motd=False)
 

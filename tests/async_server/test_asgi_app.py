@@ -1,6 +1,6 @@
 """``engineio_fast.ASGIApp`` on real ASGI servers (H-05, H-07..H-09, A-02) and in-process lifespan.
 
-Each server is ``tests/asgi_app_server.py`` in a child process: an
+Each server is ``tests/async_server/asgi_app_server.py`` in a child process: an
 ``AsyncServer`` + ``ASGIApp`` built from a JSON config, served by uvicorn or
 hypercorn (every test here runs on both) on a free 127.0.0.1 port.  The
 config decides the engineio path, the static files, whether an
@@ -21,22 +21,20 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import engineio
 import pytest
 import websocket
+from children import ChildProcess, python_env
 from raw_clients import TIMEOUT, Response, http_request, websocket_handshake
 
 import engineio_fast
 from engineio_fast.async_drivers import asgi
 
-APP_SCRIPT = Path(__file__).resolve().parent.parent / 'asgi_app_server.py'
+APP_SCRIPT = Path(__file__).resolve().parent / 'asgi_app_server.py'
 ASGI_SERVERS = ['uvicorn', 'hypercorn']
 SECRET = b'TOP SECRET'
 #: Sizes around the 64 KiB read size of the file streaming (H-09).
@@ -48,92 +46,22 @@ UVICORN_STARTUP_FAILURE = 3
 GRACEFUL_EXIT = (0, -signal.SIGTERM)
 
 
-class AppServerProcess:
-    """``tests/asgi_app_server.py SERVER --config=...`` in a child process; its output lines."""
+class AppServerProcess(ChildProcess):
+    """``asgi_app_server.py SERVER --config=...`` in a child process; its output lines."""
 
     def __init__(self, server: str, **config: Any):
         self.server = server
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, str(APP_SCRIPT), server, '--config=' + json.dumps(config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED='1'),
+            env=python_env(),
+            name=server,
         )
-        self.lines: list[str] = []
-        self._stderr: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
         try:
             port_line = self.wait_for_line(lambda line: line.startswith('PORT '), timeout=30)
         except AssertionError:
             self.stop()
             raise
         self.port = int(port_line.split()[1])
-
-    def _read_stdout(self) -> None:
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip('\n'))
-                self._changed.notify_all()
-
-    def _read_stderr(self) -> None:
-        for line in self.process.stderr:
-            self._stderr.append(line)
-
-    @property
-    def stderr(self) -> str:
-        return ''.join(self._stderr)
-
-    def wait_for_line(self, match, timeout: float = TIMEOUT) -> str:
-        """The first stdout line equal to ``match`` (or for which it is true); bounded."""
-        test = match if callable(match) else (lambda line: line == match)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self.lines:
-                    if test(line):
-                        return line
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        'no line %r within %.1fs; stdout %r; stderr:\n%s'
-                        % (match, timeout, self.lines, self.stderr)
-                    )
-                self._changed.wait(remaining)
-
-    def _drain(self) -> None:
-        """Once the process has exited: let the readers take the last lines (bounded)."""
-        for reader in self._readers:
-            reader.join(TIMEOUT)
-
-    def wait_exit(self, timeout: float = TIMEOUT) -> int:
-        """The exit status once the process ends by itself; AssertionError after ``timeout``."""
-        try:
-            status = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                '%s still running after %.1fs; stderr:\n%s' % (self.server, timeout, self.stderr)
-            ) from None
-        self._drain()
-        return status
-
-    def stop(self) -> int:
-        """SIGTERM (a graceful shutdown), then SIGKILL after 10 s; the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._drain()
-        return self.process.returncode
 
     def get(self, path: str, headers: dict | None = None) -> Response:
         return http_request(self.port, 'GET', path, headers=headers)

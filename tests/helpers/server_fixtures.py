@@ -1,16 +1,17 @@
-"""Real-socket fixtures for the sync server tests: echo server processes and raw clients.
+"""Echo-server fixtures, a pytest plugin (``pytest_plugins`` in tests/conftest.py).
 
 ``start_server(**options)`` (module scope, one run per mode in ``SERVER_MODES``)
-starts ``tests/echo_server.py <mode> --option=<json> ...`` in a child process
-with ``sys.executable``, waits (bounded) for its ``PORT n`` line, and returns
-the :class:`~server_process.EchoServerProcess`: ``port``, ``url``, ``events``
-(the JSON event lines, collected by a background reader thread) and
+starts ``tests/helpers/echo_server.py <mode> --option=<json> ...`` in a child
+process with ``sys.executable``, waits (bounded) for its ``PORT n`` line, and
+returns the :class:`~server_process.EchoServerProcess`: ``port``, ``url``,
+``events`` (the JSON event lines, collected by a background reader thread) and
 ``wait_for_event(timeout, **match)``.  The same options within a module give
-the same process; every process is killed at teardown.
+the same process; every process is killed at teardown.  A module narrows the
+modes by defining its own ``server_mode`` fixture.
 
-The raw clients bound every wait: ``http_request`` (``http.client``),
-``PollingClient`` (a polling session: handshake, GET, POST) and
-``RawWebSocket`` (websocket-client, text/binary frames and the close code).
+The raw clients (raw_clients.py) bound every wait: ``http_request``
+(``http.client``), ``PollingClient`` (a polling session: handshake, GET, POST)
+and ``RawWebSocket`` (websocket-client, text/binary frames and the close code).
 """
 
 from __future__ import annotations

@@ -13,30 +13,23 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
+from children import NODE_DIR, TESTS_DIR, node_executable
 from server_process import EchoServerProcess, _selected
 
-HERE = Path(__file__).resolve().parent
-SIO_APP = HERE / 'sio_app.py'
-PY_CLIENT = HERE / 'sio_client.py'
-NODE_DIR = HERE.parent / 'node'
+COMPAT_DIR = TESTS_DIR / 'compat'
+SIO_APP = COMPAT_DIR / 'sio_app.py'
+PY_CLIENT = COMPAT_DIR / 'sio_client.py'
 NODE_CLIENT = NODE_DIR / 'sio_client.js'
 
 #: Server modes: python-socketio AsyncServer on uvicorn, Server on werkzeug, Flask-SocketIO.
 SERVER_MODES = _selected(['asgi', 'threading', 'flask'])
 CLIENT_KINDS = ['node', 'sync', 'async']
-TRANSPORTS = {
-    'polling': ['polling'],
-    'websocket': ['websocket'],
-    'upgrade': ['polling', 'websocket'],
-}
 #: The disconnect reasons each client reports (socket.io-client's, python-socketio's).
 CLIENT_REASONS = {
     'node': {'server': 'io server disconnect', 'client': 'io client disconnect'},
@@ -80,22 +73,13 @@ def start_server(mode: str, **options: Any) -> EchoServerProcess:
     return server
 
 
-def _node() -> str:
-    node = shutil.which('node')
-    if node is None:
-        pytest.fail('node is not installed (Node.js 18+ is needed)', pytrace=False)
-    if not (NODE_DIR / 'node_modules' / 'socket.io-client').is_dir():
-        pytest.fail(f'run `npm ci` in {NODE_DIR} (tests/run.sh does)', pytrace=False)
-    return node
-
-
 def run_client(kind: str, scenario: dict, timeout: float = 30.0) -> list[dict]:
     """Run one scenario on client ``kind``; return its event lines (the last is ``done``)."""
     scenario = dict(scenario)
     scenario.setdefault('timeoutMs', int((timeout - 5) * 1000))
     argument = json.dumps(scenario)
     if kind == 'node':
-        command = [_node(), str(NODE_CLIENT), argument]
+        command = [node_executable('socket.io-client'), str(NODE_CLIENT), argument]
     else:
         command = [sys.executable, str(PY_CLIENT), kind, argument]
     try:

@@ -11,17 +11,15 @@ bench/soak/run.py; every wait is bounded.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
+from children import NODE_DIR, node_executable
 from raw_clients import RawWebSocket
 from server_process import EchoServerProcess
 
-NODE_DIR = Path(__file__).resolve().parent.parent / 'node'
 EIO_LOAD = NODE_DIR / 'eio_load.js'
 
 #: Client c of a load process uses MIXED_TRANSPORTS[c % 3]: polling only,
@@ -30,14 +28,6 @@ MIXED_TRANSPORTS = [['polling'], ['websocket'], ['polling', 'websocket']]
 
 #: Counters that must come back to their resting value once clients are gone.
 REST_COUNTERS = ('clients', 'threads', 'tasks', 'fds')
-
-
-def node_executable() -> str:
-    """Path of node; RuntimeError when node or the npm packages are missing."""
-    node = shutil.which('node')
-    if node is None or not (NODE_DIR / 'node_modules' / 'engine.io-client').is_dir():
-        raise RuntimeError('node and `npm ci` in %s are needed (tests/run.sh does it)' % NODE_DIR)
-    return node
 
 
 class LoadClients:

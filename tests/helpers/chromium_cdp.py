@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import websocket
+from children import terminate
 
 #: Where Debian's chromium package installs the browser.
 CHROMIUM = '/usr/bin/chromium'
@@ -128,13 +129,7 @@ class Browser:
         ws = getattr(self, 'ws', None)
         if ws is not None:
             ws.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        terminate(self.process, 5)
         self.process.stderr.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 

@@ -32,20 +32,7 @@ import time
 import engineio
 import engineio.payload
 import pytest
-from raw_clients import TIMEOUT, events_for
-
-TRANSPORTS = {
-    'polling': ['polling'],
-    'websocket': ['websocket'],
-    'upgrade': ['polling', 'websocket'],
-}
-EXPECTED_TRANSPORT = {'polling': 'polling', 'websocket': 'websocket', 'upgrade': 'websocket'}
-
-
-@pytest.fixture(scope='module')
-def server(start_server):
-    """The echo server with the suite heartbeat and default ``async_handlers``."""
-    return start_server(ping_interval=0.3, ping_timeout=0.2)
+from raw_clients import EXPECTED_TRANSPORT, TIMEOUT, TRANSPORTS, events_for
 
 
 class ReferenceClient:
@@ -117,17 +104,6 @@ class ReferenceClient:
     def close(self) -> None:
         if self.client.state == 'connected':
             self.disconnect()
-
-
-@pytest.fixture(scope='module')
-def quiet_server(start_server):
-    """The echo server with a 5 s heartbeat: no pong is in flight when the client disconnects."""
-    return start_server(ping_interval=5, ping_timeout=5)
-
-
-@pytest.fixture(params=list(TRANSPORTS))
-def transport(request) -> str:
-    return request.param
 
 
 @pytest.fixture

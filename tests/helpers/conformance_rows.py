@@ -7,7 +7,7 @@ whether the extension is negotiated (asserted by test_servers.py, and stated
 in the README's "Supported HTTP servers" table).  Where it is, Node's ``ws``
 client (the official suite's) compresses on its thread pool, so its frames
 leave later than its HTTP requests and the suite's upgrade race cases are
-lost at times (harness.UPGRADE_ORDER_ARTEFACTS), as they are behind uWSGI's
+lost at times (conformance_harness.UPGRADE_ORDER_ARTEFACTS), as they are behind uWSGI's
 HTTP router (``relayed``).
 """
 

@@ -1,6 +1,6 @@
 """An ``engineio_fast.ASGIApp`` on a real ASGI server, started in its own process by the tests.
 
-Usage: ``python tests/asgi_app_server.py SERVER --config=JSON`` where SERVER
+Usage: ``python tests/async_server/asgi_app_server.py SERVER --config=JSON`` where SERVER
 is ``uvicorn`` or ``hypercorn``.  The script binds a free port on 127.0.0.1,
 prints ``PORT <n>`` and serves until SIGTERM, which both servers answer
 with a graceful shutdown (lifespan ``shutdown`` included).  The JSON config
@@ -31,6 +31,8 @@ import json
 import signal
 import socket
 import sys
+
+from ports import listening_socket  # tests/helpers, on PYTHONPATH (children.python_env)
 
 import engineio_fast
 
@@ -123,14 +125,6 @@ kwargs = {
 if 'engineio_path' in CONFIG:
     kwargs['engineio_path'] = CONFIG['engineio_path']
 app = engineio_fast.ASGIApp(eio, **kwargs)
-
-
-def listening_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(('127.0.0.1', 0))
-    sock.listen(128)
-    return sock
 
 
 def serve_uvicorn(sock: socket.socket) -> None:

@@ -45,14 +45,7 @@ import aiohttp
 import engineio
 import engineio.exceptions
 import pytest
-from raw_clients import TIMEOUT, events_for, next_event
-
-TRANSPORTS = {
-    'polling': ['polling'],
-    'websocket': ['websocket'],
-    'upgrade': ['polling', 'websocket'],
-}
-EXPECTED_TRANSPORT = {'polling': 'polling', 'websocket': 'websocket', 'upgrade': 'websocket'}
+from raw_clients import EXPECTED_TRANSPORT, TIMEOUT, TRANSPORTS, events_for, next_event
 
 #: Upper bound, in seconds, of one test's whole coroutine.
 SCENARIO_TIMEOUT = 30.0
@@ -65,23 +58,6 @@ def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
         return await asyncio.wait_for(scenario(), SCENARIO_TIMEOUT)
 
     return asyncio.run(bounded())
-
-
-@pytest.fixture(scope='module')
-def server(start_server):
-    """The echo server with the suite heartbeat (300 ms / 200 ms)."""
-    return start_server(ping_interval=0.3, ping_timeout=0.2)
-
-
-@pytest.fixture(scope='module')
-def quiet_server(start_server):
-    """The echo server with a 5 s heartbeat: no pong is in flight when the client disconnects."""
-    return start_server(ping_interval=5, ping_timeout=5)
-
-
-@pytest.fixture(params=list(TRANSPORTS))
-def transport(request) -> str:
-    return request.param
 
 
 class ReferenceClient:
