@@ -1,6 +1,7 @@
 """Echo-server fixtures, a pytest plugin (``pytest_plugins`` in tests/conftest.py).
 
-``start_server(**options)`` (module scope, one run per mode in ``SERVER_MODES``)
+``start_server(**options)`` (module scope, one run per mode in ``SERVER_MODES``;
+a package may widen it with ``serving``)
 starts ``tests/helpers/echo_server.py <mode> --option=<json> ...`` in a child
 process with ``sys.executable``, waits (bounded) for its ``PORT n`` line, and
 returns the :class:`~server_process.EchoServerProcess`: ``port``, ``url``,
@@ -43,6 +44,11 @@ def start_server(server_mode: str):
     ``forbid_header``), passed as JSON values.  A failed start fails the test
     with the child's stderr.
     """
+    yield from serving(server_mode)
+
+
+def serving(server_mode: str):
+    """The body of a ``start_server`` fixture of any scope: yields ``start``."""
     started: dict[str, EchoServerProcess] = {}
 
     def start(**options: Any) -> EchoServerProcess:
