@@ -102,6 +102,8 @@ compiled = sys.modules.get('engineio_fast._codec_c')
 names = [n for n in _codec.__all__ if n != 'USE_EXTENSIONS']
 def origin(name):
     fn = getattr(_codec, name)
+    if compiled is not None and getattr(compiled, name, None) is getattr(_codec_py, name):
+        return 'shared'  # one definition both twins re-export (compress, decompress)
     if fn is getattr(_codec_py, name):
         return 'py'
     if compiled is not None and fn is getattr(compiled, name, None):
@@ -110,7 +112,7 @@ def origin(name):
 print(json.dumps({
     'USE_EXTENSIONS': engineio_fast.USE_EXTENSIONS,
     'chooser_flag': _codec.USE_EXTENSIONS,
-    'origins': sorted({origin(n) for n in names}),
+    'origins': sorted({origin(n) for n in names} - {'shared'}),
     'decode_packet_is_py': _codec.decode_packet is _codec_py.decode_packet,
     'compiled_loaded': compiled is not None,
 }))
@@ -147,14 +149,16 @@ def test_no_extensions_env_var_forces_the_pure_python_twin():
 # module may load, transitively (lower never imports higher).
 _BOTTOM: frozenset = frozenset()
 # The twins also know the guarded ``json.loads`` (to skip calling it on data
-# that cannot be JSON); ``json`` is a stdlib-only leaf like ``exceptions``.
-_TWIN_DEPS = frozenset({'_constants', 'exceptions', 'json'})
+# that cannot be JSON); ``json`` is a stdlib-only leaf like ``exceptions``; both
+# take gzip/deflate from ``_http_compression`` (K-02).
+_TWIN_DEPS = frozenset({'_constants', '_http_compression', 'exceptions', 'json'})
 _CODEC_DEPS = _TWIN_DEPS | {'_codec_py', '_codec_c'}
 LAYERS = {
     'exceptions': _BOTTOM,
     'json': _BOTTOM,
     'json_fast': {'json'},
     '_ws_compression': {'_constants'},
+    '_http_compression': {'exceptions'},
     '_constants': _BOTTOM,
     '_optional': _BOTTOM,
     '_codec_py': _TWIN_DEPS,
@@ -171,6 +175,7 @@ STDLIB_ONLY = {
     '_codec_py',
     '_codec_c',
     '_ws_compression',
+    '_http_compression',
 }
 
 # Loads one submodule without running engineio_fast/__init__.py (which
