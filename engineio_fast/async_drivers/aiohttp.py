@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.http_websocket import WebSocketError
 
+from .._constants import MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from ..exceptions import ContentTooLongError, DecodeError
 from ._close_codes import check_close_code
 from ._environ import build_environ
@@ -158,7 +159,7 @@ class WebSocket:
         if (
             msg.type is WSMsgType.ERROR
             and isinstance(msg.data, WebSocketError)
-            and msg.data.code == WSCloseCode.MESSAGE_TOO_BIG
+            and msg.data.code == MESSAGE_TOO_BIG
         ):
             raise ContentTooLongError()
         if msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
@@ -190,7 +191,7 @@ class WebSocket:
         if ws is None or ws.closed:
             return
         try:
-            await ws.close(code=WSCloseCode.OK if code is None else code)
+            await ws.close(code=NORMAL_CLOSURE if code is None else code)
         except (OSError, RuntimeError):  # the peer went away meanwhile
             pass
 

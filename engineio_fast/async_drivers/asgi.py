@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
+from .._constants import NORMAL_CLOSURE, POLICY_VIOLATION
 from .._coro import settle
 from ..static_files import CHUNK_SIZE, open_static_file
 from ._close_codes import check_close_code
@@ -219,7 +220,7 @@ async def make_response(status: str, headers: list, body: bytes, environ: dict) 
             )
             await send({'type': 'websocket.http.response.body', 'body': body})
         else:
-            await send({'type': 'websocket.close', 'code': 1008})
+            await send({'type': 'websocket.close', 'code': POLICY_VIOLATION})
         return
     raw_headers.append((b'content-length', str(len(body)).encode()))
     await send({'type': 'http.response.start', 'status': code, 'headers': raw_headers})
@@ -308,7 +309,7 @@ class WebSocket:
         else:
             await self._send({'type': 'websocket.send', 'bytes': bytes(message)})
 
-    async def close(self, code: int = 1000) -> None:
+    async def close(self, code: int = NORMAL_CLOSURE) -> None:
         """Close the connection; harmless when it is already closed."""
         if self._closed:
             return

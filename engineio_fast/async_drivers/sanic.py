@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from .._constants import MESSAGE_TOO_BIG
+from .._constants import ABNORMAL_CLOSURE, MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from ..exceptions import ContentTooLongError
 from ._close_codes import check_close_code
 from ._environ import build_environ
@@ -132,7 +132,7 @@ def _cancelled() -> bool:
 def _abandon(sock: Any) -> None:
     """Timer callback: drop a connection whose peer never answered our close frame."""
     if sock.ws_proto.state is not State.CLOSED:
-        sock.fail_connection(1006)  # sanic then closes the transport
+        sock.fail_connection(ABNORMAL_CLOSURE)  # sanic then closes the transport
         recv_cancel = getattr(sock, 'recv_cancel', None)
         if recv_cancel is not None and not recv_cancel.done():
             recv_cancel.cancel()  # wakes a waiting recv(), as sanic does on EOF
@@ -235,7 +235,7 @@ class WebSocket:
             return
         self._closed_here = True
         try:
-            await sock.close(1000 if code is None else code)
+            await sock.close(NORMAL_CLOSURE if code is None else code)
         except (OSError, ConnectionClosed, SanicException):
             return  # the peer went away meanwhile
         # sanic waits for the peer's closing frame with no deadline: a silent

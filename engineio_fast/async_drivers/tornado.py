@@ -25,7 +25,7 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from .._constants import MESSAGE_TOO_BIG
+from .._constants import MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from ..exceptions import ContentTooLongError
 from ._environ import build_environ
 
@@ -345,7 +345,7 @@ class WebSocket:
         if not self._accepted or handler.ws_connection is None:
             return  # never accepted, or closed (by either side)
         self._closed_here = True
-        handler.close(1000 if code is None else code)
+        handler.close(NORMAL_CLOSURE if code is None else code)
 
     def abort(self) -> None:
         """Drop the connection now, not after tornado's close timeout (P-31)."""
