@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from .._constants import NORMAL_CLOSURE, POLICY_VIOLATION
 from .._coro import settle
 from ..static_files import CHUNK_SIZE, open_static_file
+from ._body import PulledBody
 from ._close_codes import check_close_code
 from ._environ import build_environ
 
@@ -140,34 +141,26 @@ class ASGIApp:
         await send({'type': 'http.response.body', 'body': b'Not Found'})
 
 
-class _RequestBody:
+class _RequestBody(PulledBody):
     """``wsgi.input`` of an ASGI request: reads ``http.request`` events on demand."""
 
     def __init__(self, receive: Receive):
+        super().__init__()
         self._receive = receive
-        self._buffer = b''
-        self._more = True
+        self._ended = False
 
-    async def read(self, size: int = -1) -> bytes:
-        """At most ``size`` bytes (all when negative); ``b''`` only at the end."""
-        if size < 0:
-            chunks = [self._buffer]
-            while self._more:
-                chunks.append(await self._next())
-            self._buffer = b''
-            return b''.join(chunks)
-        while not self._buffer and self._more:
-            self._buffer = await self._next()
-        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
-        return chunk
-
-    async def _next(self) -> bytes:
-        event = await self._receive()
-        if event['type'] != 'http.request':  # http.disconnect before the body ended
-            self._more = False
-            raise ConnectionResetError('client disconnected before the end of the body')
-        self._more = event.get('more_body', False)
-        return event.get('body', b'')
+    async def pull(self, size_hint: int) -> bytes:
+        """The body of the next ``http.request`` event that has one, or of the last."""
+        while not self._ended:
+            event = await self._receive()
+            if event['type'] != 'http.request':  # http.disconnect before the body ended
+                self._ended = True
+                raise ConnectionResetError('client disconnected before the end of the body')
+            body = event.get('body', b'')
+            self._ended = not event.get('more_body', False)
+            if body:
+                return body
+        return b''
 
 
 async def translate_request(scope: dict, receive: Receive, send: Send) -> dict:
