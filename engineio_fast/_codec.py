@@ -32,57 +32,30 @@ if sys.implementation.name != 'cpython':
     NO_EXTENSIONS = True
 
 if TYPE_CHECKING or NO_EXTENSIONS:
-    from ._codec_py import (
-        b64_decode,
-        b64_encode,
-        compress,
-        decode_packet,
-        decompress,
-        encode_packet,
-        encode_payload,
-        encode_payload_bytes,
-        jsonp_wrap,
-        negotiate_encoding,
-        open_packet_json,
-        split_payload,
-        utf8_len,
-    )
+    from . import _codec_py as _backend
 
     USE_EXTENSIONS = False
 else:
     try:
-        from ._codec_c import (
-            b64_decode,
-            b64_encode,
-            compress,
-            decode_packet,
-            decompress,
-            encode_packet,
-            encode_payload,
-            encode_payload_bytes,
-            jsonp_wrap,
-            negotiate_encoding,
-            open_packet_json,
-            split_payload,
-            utf8_len,
-        )
+        from . import _codec_c as _backend
 
         USE_EXTENSIONS = True
     except ImportError:  # no compiler at install time: the twin is complete
-        from ._codec_py import (
-            b64_decode,
-            b64_encode,
-            compress,
-            decode_packet,
-            decompress,
-            encode_packet,
-            encode_payload,
-            encode_payload_bytes,
-            jsonp_wrap,
-            negotiate_encoding,
-            open_packet_json,
-            split_payload,
-            utf8_len,
-        )
+        from . import _codec_py as _backend
 
         USE_EXTENSIONS = False
+
+# Bound once at import: a call through the chooser costs nothing extra.
+b64_decode = _backend.b64_decode
+b64_encode = _backend.b64_encode
+compress = _backend.compress
+decode_packet = _backend.decode_packet
+decompress = _backend.decompress
+encode_packet = _backend.encode_packet
+encode_payload = _backend.encode_payload
+encode_payload_bytes = _backend.encode_payload_bytes
+jsonp_wrap = _backend.jsonp_wrap
+negotiate_encoding = _backend.negotiate_encoding
+open_packet_json = _backend.open_packet_json
+split_payload = _backend.split_payload
+utf8_len = _backend.utf8_len

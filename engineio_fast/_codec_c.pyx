@@ -8,7 +8,6 @@ intermediate objects, and ASCII bodies are joined with ``memcpy``.
 """
 
 import json as _stdlib_json
-import zlib
 from json.encoder import c_make_encoder
 from operator import index as _index
 from json.encoder import encode_basestring_ascii as _json_string
@@ -21,6 +20,8 @@ from libc.string cimport memcpy
 
 from . import json as _safe_json
 from ._constants import RECORD_SEPARATOR
+from ._http_compression import compress as compress
+from ._http_compression import decompress as decompress
 from .exceptions import ContentTooLongError, DecodeError, EncodeError
 
 
@@ -444,6 +445,9 @@ def open_packet_json(sid, upgrades, timeout_ms, interval_ms, max_payload):
 
 # -- compression -------------------------------------------------------------
 
+# compress and decompress (imported above) are zlib's work: both twins
+# re-export the one definition in _http_compression (K-02).
+
 
 cdef inline bint _is_qvalue(str value):
     """Whether ``value`` is an HTTP qvalue: ``0[.ddd]`` or ``1[.000]``."""
@@ -508,39 +512,3 @@ def negotiate_encoding(header, methods):
             best = method
             best_q = q
     return best
-
-
-def compress(body, method, level):
-    """Compress a response body with ``gzip`` (RFC 1952) or ``deflate`` (RFC 1950)."""
-    cdef int header_bits
-    if not -1 <= level <= 9:
-        raise EncodeError('Invalid compression level %r' % (level,))
-    if method == 'gzip':
-        header_bits = 16
-    elif method == 'deflate':
-        header_bits = 0
-    else:
-        raise EncodeError('Unsupported compression method %r' % (method,))
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 15 + header_bits)
-    return compressor.compress(body) + compressor.flush()
-
-
-def decompress(body, method, max_bytes):
-    """Decompress a peer's body, refusing bad, truncated or oversized data."""
-    if method == 'gzip':
-        decompressor = zlib.decompressobj(31)
-    elif method == 'deflate':
-        decompressor = zlib.decompressobj(15)
-    else:
-        raise DecodeError('Unsupported content encoding')
-    try:
-        data = decompressor.decompress(body, 0 if max_bytes is None else max_bytes + 1)
-    except zlib.error:
-        raise DecodeError('Invalid compressed data') from None
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ContentTooLongError('Decompressed body exceeds the limit of %d bytes' % max_bytes)
-    if not decompressor.eof:
-        raise DecodeError('Truncated compressed data')
-    if decompressor.unused_data:
-        raise DecodeError('Trailing data after compressed data')
-    return data

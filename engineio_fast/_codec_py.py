@@ -12,7 +12,6 @@ import binascii
 import json as _stdlib_json
 import re
 import sys
-import zlib
 from json.encoder import c_make_encoder
 from json.encoder import encode_basestring_ascii as _json_string
 from operator import index as _index
@@ -21,6 +20,8 @@ from urllib.parse import unquote_plus
 
 from . import json as _safe_json
 from ._constants import BASE64_PREFIX, MESSAGE, RECORD_SEPARATOR
+from ._http_compression import compress as compress
+from ._http_compression import decompress as decompress
 from .exceptions import ContentTooLongError, DecodeError, EncodeError
 
 _BINARY_TYPES = (bytes, bytearray, memoryview)
@@ -48,8 +49,6 @@ _B64_TEXT = re.compile(r'[A-Za-z0-9+/]*={0,2}')
 _HAS_STRICT_B64 = sys.version_info >= (3, 11)
 
 _QVALUE = re.compile(r'(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)')
-_GZIP_WBITS = 31
-_ZLIB_WBITS = 15
 
 
 # -- packets -----------------------------------------------------------------
@@ -238,6 +237,9 @@ def open_packet_json(
 
 # -- compression -------------------------------------------------------------
 
+# compress and decompress (imported above) are zlib's work: both twins
+# re-export the one definition in _http_compression (K-02).
+
 
 def negotiate_encoding(header: str | None, methods: Sequence[str]) -> str | None:
     """Pick the method from ``methods`` the Accept-Encoding ``header`` prefers.
@@ -274,38 +276,3 @@ def negotiate_encoding(header: str | None, methods: Sequence[str]) -> str | None
         if q > best_q:
             best, best_q = method, q
     return best
-
-
-def compress(body: bytes, method: str, level: int) -> bytes:
-    """Compress a response body with ``gzip`` (RFC 1952) or ``deflate`` (RFC 1950)."""
-    if not -1 <= level <= 9:
-        raise EncodeError('Invalid compression level %r' % (level,))
-    if method == 'gzip':
-        header_bits = _GZIP_WBITS - _ZLIB_WBITS
-    elif method == 'deflate':
-        header_bits = 0
-    else:
-        raise EncodeError('Unsupported compression method %r' % (method,))
-    compressor = zlib.compressobj(level, zlib.DEFLATED, _ZLIB_WBITS + header_bits)
-    return compressor.compress(body) + compressor.flush()
-
-
-def decompress(body: bytes, method: str, max_bytes: int | None) -> bytes:
-    """Decompress a peer's body, refusing bad, truncated or oversized data."""
-    if method == 'gzip':
-        decompressor = zlib.decompressobj(_GZIP_WBITS)
-    elif method == 'deflate':
-        decompressor = zlib.decompressobj(_ZLIB_WBITS)
-    else:
-        raise DecodeError('Unsupported content encoding')
-    try:
-        data = decompressor.decompress(body, 0 if max_bytes is None else max_bytes + 1)
-    except zlib.error:
-        raise DecodeError('Invalid compressed data') from None
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ContentTooLongError('Decompressed body exceeds the limit of %d bytes' % max_bytes)
-    if not decompressor.eof:
-        raise DecodeError('Truncated compressed data')
-    if decompressor.unused_data:
-        raise DecodeError('Trailing data after compressed data')
-    return data

@@ -15,8 +15,19 @@ BASE64_PREFIX = 'b'
 DEFAULT_MAX_DECODE_PACKETS = 1000
 DEFAULT_MAX_HTTP_BUFFER_SIZE = 1_000_000
 
-#: Websocket close code for a message over max_http_buffer_size (H-43).
+# Websocket close codes (RFC 6455 section 7.4.1), the ones this package sends
+# or tells apart (P-44).
+NORMAL_CLOSURE = 1000
+PROTOCOL_ERROR = 1002
+UNSUPPORTED_DATA = 1003
+#: Reserved, never on the wire: the connection ended without a close frame.
+ABNORMAL_CLOSURE = 1006
+INVALID_PAYLOAD = 1007
+POLICY_VIOLATION = 1008
+#: Also the close code for a message over max_http_buffer_size (H-43).
 MESSAGE_TOO_BIG = 1009
+MANDATORY_EXTENSION = 1010
+INTERNAL_ERROR = 1011
 
 COMPRESSION_METHODS = ['gzip', 'deflate']
 #: zlib level 1: several times faster than 9 on JSON-like bodies, and

@@ -447,13 +447,7 @@ class BaseClient(EventHandlers):
             self.base_url + self._get_url_timestamp(),
             timeout=protocol.poll_timeout(self.ping_interval, self.ping_timeout),
         )
-        if isinstance(result, str):
-            self.logger.warning('Polling request failed (%s), aborting', result)
-            return None
-        if not protocol.is_success(result.status):
-            self.logger.warning(
-                'Unexpected status code %s in server response, aborting', result.status
-            )
+        if not self._request_succeeded(result, 'Polling request failed (%s), aborting'):
             return None
         try:
             return protocol.decode_poll(result.body)
@@ -473,6 +467,18 @@ class BaseClient(EventHandlers):
         except (ValueError, TypeError, RecursionError):
             self.logger.warning('Unexpected packet from server, aborting')
             return None
+
+    def _request_succeeded(self, result: protocol.HttpResult | str, failure: str) -> bool:
+        """Whether a poll or POST got a 2xx answer; if not, log why (``failure`` for no answer)."""
+        if isinstance(result, str):
+            self.logger.warning(failure, result)
+            return False
+        if not protocol.is_success(result.status):
+            self.logger.warning(
+                'Unexpected status code %s in server response, aborting', result.status
+            )
+            return False
+        return True
 
     async def _receive_packet(self, conn: _Connection, pkt: packet.Packet) -> None:
         """Act on one packet from the server."""
@@ -548,13 +554,7 @@ class BaseClient(EventHandlers):
                     body=body,
                     timeout=self.request_timeout,
                 )
-                if isinstance(result, str):
-                    self.logger.warning('POST request failed (%s), aborting', result)
-                    return False
-                if not protocol.is_success(result.status):
-                    self.logger.warning(
-                        'Unexpected status code %s in server response, aborting', result.status
-                    )
+                if not self._request_succeeded(result, 'POST request failed (%s), aborting'):
                     return False
             return True
         for pkt in batch:

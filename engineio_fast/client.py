@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import ssl
 import threading
-import time  # noqa: F401 - module attribute kept for patching (C-02)
+import time
 from base64 import b64encode
 from http.cookies import SimpleCookie
 from typing import Any, Callable

@@ -4,7 +4,7 @@ Integer literals longer than 100 digits are refused, because ``int()`` on
 them costs quadratic time and a peer could use them to burn CPU.
 """
 
-from json import *  # noqa: F401,F403
+from json import *  # noqa: F403
 from json import JSONDecoder as _JSONDecoder
 from json import loads as _stdlib_loads
 

@@ -34,7 +34,7 @@ import re
 from json.encoder import encode_basestring_ascii as _escape_string
 
 from . import json as _safe_json
-from .json import *  # noqa: F401,F403
+from .json import *  # noqa: F403
 from .json import dumps as _safe_dumps
 from .json import loads as _safe_loads
 

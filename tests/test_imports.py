@@ -105,6 +105,8 @@ compiled = sys.modules.get('engineio_fast._codec_c')
 names = [n for n in _codec.__all__ if n != 'USE_EXTENSIONS']
 def origin(name):
     fn = getattr(_codec, name)
+    if compiled is not None and getattr(compiled, name, None) is getattr(_codec_py, name):
+        return 'shared'  # one definition both twins re-export (compress, decompress)
     if fn is getattr(_codec_py, name):
         return 'py'
     if compiled is not None and fn is getattr(compiled, name, None):
@@ -113,7 +115,7 @@ def origin(name):
 print(json.dumps({
     'USE_EXTENSIONS': engineio_fast.USE_EXTENSIONS,
     'chooser_flag': _codec.USE_EXTENSIONS,
-    'origins': sorted({origin(n) for n in names}),
+    'origins': sorted({origin(n) for n in names} - {'shared'}),
     'decode_packet_is_py': _codec.decode_packet is _codec_py.decode_packet,
     'compiled_loaded': compiled is not None,
 }))
@@ -160,8 +162,8 @@ LAYER_RULES: list[tuple[str, str]] = [
     ('foundation', '_constants'),
     ('foundation', '_optional'),
     ('foundation', '_logging'),
+    ('compression', '_*compression'),  # zlib helpers both twins share (K-02), websocket deflate
     ('codec', '_codec_*'),  # the twins _codec_py and _codec_c
-    ('codec', '_*compression'),  # plain compression helpers (_ws_compression ...)
     ('codec', 'json_fast'),
     ('chooser', '_codec'),
     ('packet', 'packet'),
@@ -191,7 +193,8 @@ LAYER_RULES: list[tuple[str, str]] = [
 #: Bottom to top: codec -> packet/payload -> _protocol -> base_* -> sync/async -> drivers/apps.
 LAYER_ORDER = [
     'foundation',  # stdlib only: exceptions, json shim, constants
-    'codec',  # the codec twins and plain codec-level helpers
+    'compression',  # _http_compression (one gzip/deflate for both twins), _ws_compression
+    'codec',  # the codec twins and json_fast
     'chooser',  # _codec picks a twin
     'packet',
     'payload',
@@ -207,8 +210,8 @@ LAYER_ORDER = [
 #: module another's decisions).  The codec layer may not: twins never import twins.
 PEERS_ALLOWED = {'protocol', 'apps', 'entry'}
 #: Layers that load nothing outside the stdlib (json_fast may load orjson).
-STDLIB_ONLY_LAYERS = {'foundation', 'chooser'}
-STDLIB_ONLY_EXTRA = {'_codec_py', '_codec_c', '_ws_compression'}
+STDLIB_ONLY_LAYERS = {'foundation', 'compression', 'chooser'}
+STDLIB_ONLY_EXTRA = {'_codec_py', '_codec_c'}
 #: stdlib modules a sans-IO module never loads (STYLE rule 5: no I/O, no threads).
 IO_MODULES = {'asyncio', 'socket', 'threading', 'selectors'}
 

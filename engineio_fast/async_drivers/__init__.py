@@ -12,7 +12,8 @@ Asyncio drivers (asgi, aiohttp, tornado, sanic) give ``asyncio: True`` and:
 - ``translate_request(*args)`` (may be a coroutine): the framework's request
   as a WSGI-style environ (A-11).  ``environ['wsgi.input'].read(n)`` is a
   coroutine returning at most ``n`` bytes of the body, ``b''`` only at its
-  end, so the server can stop reading at its size limit (A-14).
+  end, so the server can stop reading at its size limit (A-14): a
+  ``_body.PulledBody`` whose ``pull()`` takes the framework's next chunk.
 - ``make_response(status, headers, body, environ)`` (may be a coroutine): the
   framework's response for a ``'200 OK'``-style status, a list of
   ``(name, value)`` str pairs and a bytes body; on a websocket request that

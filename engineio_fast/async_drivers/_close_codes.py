@@ -9,9 +9,27 @@ from ``wait()``: the session then closes with ``transport error`` instead of
 
 from __future__ import annotations
 
-#: Protocol error, unsupported data, invalid payload, policy violation, too big,
-#: missing extension, internal error.
-FAILURE_CODES = frozenset({1002, 1003, 1007, 1008, 1009, 1010, 1011})
+from .._constants import (
+    INTERNAL_ERROR,
+    INVALID_PAYLOAD,
+    MANDATORY_EXTENSION,
+    MESSAGE_TOO_BIG,
+    POLICY_VIOLATION,
+    PROTOCOL_ERROR,
+    UNSUPPORTED_DATA,
+)
+
+FAILURE_CODES = frozenset(
+    {
+        PROTOCOL_ERROR,
+        UNSUPPORTED_DATA,
+        INVALID_PAYLOAD,
+        POLICY_VIOLATION,
+        MESSAGE_TOO_BIG,
+        MANDATORY_EXTENSION,
+        INTERNAL_ERROR,
+    }
+)
 
 
 def check_close_code(code: int | None) -> None:

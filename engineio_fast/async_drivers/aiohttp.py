@@ -4,49 +4,37 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.http_websocket import WebSocketError
 
+from .._constants import MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from ..exceptions import ContentTooLongError, DecodeError
+from ._body import PulledBody
 from ._close_codes import check_close_code
 from ._environ import build_environ
 from ._shielded import serve_shielded
 
 
-class _Body:
+class _Body(PulledBody):
     """``wsgi.input`` over aiohttp's request stream, read only as far as asked (A-14)."""
 
     def __init__(self, stream: Any):
+        super().__init__()
         self._stream = stream
 
-    async def read(self, n: int = -1) -> bytes:
-        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end.
+    async def pull(self, size_hint: int) -> bytes:
+        """What aiohttp has buffered, up to ``size_hint`` bytes (all the rest when -1).
 
         A body aiohttp could not inflate is a ``DecodeError`` (P-25); any
         other failure of the body a ``ConnectionResetError``.
         """
         try:
-            return await self._read(n)
+            return await self._stream.read(size_hint)
         except web.RequestPayloadError as exc:
             if isinstance(exc.__cause__, ContentEncodingError):
                 raise DecodeError('Invalid compressed data') from None
             raise ConnectionResetError(str(exc)) from None
-
-    async def _read(self, n: int) -> bytes:
-        if n is None or n < 0:
-            return await self._stream.read()
-        chunks = []
-        size = 0
-        # aiohttp returns what is buffered, often less than asked: fill up to n
-        # so a caller reading a Content-Length body in one call gets all of it.
-        while size < n:
-            chunk = await self._stream.read(n - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b''.join(chunks)
 
 
 def create_route(app: web.Application, engineio_server: Any, engineio_endpoint: str) -> None:
@@ -158,7 +146,7 @@ class WebSocket:
         if (
             msg.type is WSMsgType.ERROR
             and isinstance(msg.data, WebSocketError)
-            and msg.data.code == WSCloseCode.MESSAGE_TOO_BIG
+            and msg.data.code == MESSAGE_TOO_BIG
         ):
             raise ContentTooLongError()
         if msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
@@ -190,7 +178,7 @@ class WebSocket:
         if ws is None or ws.closed:
             return
         try:
-            await ws.close(code=WSCloseCode.OK if code is None else code)
+            await ws.close(code=NORMAL_CLOSURE if code is None else code)
         except (OSError, RuntimeError):  # the peer went away meanwhile
             pass
 

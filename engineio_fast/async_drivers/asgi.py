@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
+from .._constants import NORMAL_CLOSURE, POLICY_VIOLATION
 from .._coro import settle
 from ..static_files import CHUNK_SIZE, open_static_file
+from ._body import PulledBody
 from ._close_codes import check_close_code
 from ._environ import build_environ
 
@@ -139,34 +141,26 @@ class ASGIApp:
         await send({'type': 'http.response.body', 'body': b'Not Found'})
 
 
-class _RequestBody:
+class _RequestBody(PulledBody):
     """``wsgi.input`` of an ASGI request: reads ``http.request`` events on demand."""
 
     def __init__(self, receive: Receive):
+        super().__init__()
         self._receive = receive
-        self._buffer = b''
-        self._more = True
+        self._ended = False
 
-    async def read(self, size: int = -1) -> bytes:
-        """At most ``size`` bytes (all when negative); ``b''`` only at the end."""
-        if size < 0:
-            chunks = [self._buffer]
-            while self._more:
-                chunks.append(await self._next())
-            self._buffer = b''
-            return b''.join(chunks)
-        while not self._buffer and self._more:
-            self._buffer = await self._next()
-        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
-        return chunk
-
-    async def _next(self) -> bytes:
-        event = await self._receive()
-        if event['type'] != 'http.request':  # http.disconnect before the body ended
-            self._more = False
-            raise ConnectionResetError('client disconnected before the end of the body')
-        self._more = event.get('more_body', False)
-        return event.get('body', b'')
+    async def pull(self, size_hint: int) -> bytes:
+        """The body of the next ``http.request`` event that has one, or of the last."""
+        while not self._ended:
+            event = await self._receive()
+            if event['type'] != 'http.request':  # http.disconnect before the body ended
+                self._ended = True
+                raise ConnectionResetError('client disconnected before the end of the body')
+            body = event.get('body', b'')
+            self._ended = not event.get('more_body', False)
+            if body:
+                return body
+        return b''
 
 
 async def translate_request(scope: dict, receive: Receive, send: Send) -> dict:
@@ -219,7 +213,7 @@ async def make_response(status: str, headers: list, body: bytes, environ: dict) 
             )
             await send({'type': 'websocket.http.response.body', 'body': body})
         else:
-            await send({'type': 'websocket.close', 'code': 1008})
+            await send({'type': 'websocket.close', 'code': POLICY_VIOLATION})
         return
     raw_headers.append((b'content-length', str(len(body)).encode()))
     await send({'type': 'http.response.start', 'status': code, 'headers': raw_headers})
@@ -308,7 +302,7 @@ class WebSocket:
         else:
             await self._send({'type': 'websocket.send', 'bytes': bytes(message)})
 
-    async def close(self, code: int = 1000) -> None:
+    async def close(self, code: int = NORMAL_CLOSURE) -> None:
         """Close the connection; harmless when it is already closed."""
         if self._closed:
             return

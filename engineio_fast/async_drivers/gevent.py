@@ -13,6 +13,7 @@ import gevent
 from gevent import queue
 from gevent.event import Event
 
+from .._constants import NORMAL_CLOSURE
 from .._ws_compression import warn_ignored
 from ._websocket_wsgi import COMPRESSION_FEATURES, SimpleWebSocketWSGI
 
@@ -45,7 +46,7 @@ class _GeventWebSocket:
         return bytes(message) if isinstance(message, bytearray) else message
 
     def close(self, code: int | None = None) -> None:
-        self._ws.close(code or 1000)
+        self._ws.close(code or NORMAL_CLOSURE)
 
     def abort(self) -> None:
         """Shut the connection down: a send or receive blocked on it returns (P-31)."""

@@ -19,8 +19,9 @@ from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from .._constants import MESSAGE_TOO_BIG
+from .._constants import ABNORMAL_CLOSURE, MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from ..exceptions import ContentTooLongError
+from ._body import PulledBody
 from ._close_codes import check_close_code
 from ._environ import build_environ
 from ._shielded import serve_shielded
@@ -30,41 +31,37 @@ _TEXT = [('Content-Type', 'text/plain; charset=utf-8')]
 _METHODS = ['GET', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH']
 
 
-class _Body:
+class _Body(PulledBody):
     """``wsgi.input`` over a sanic request: its stream when unread, else its body."""
 
     def __init__(self, request: Any):
+        super().__init__()
         stream = request.stream
         if stream is not None and stream.request_body:
             self._stream = stream
-            self._buffer = bytearray()
+            self._body = b''
         else:
             self._stream = None
-            self._buffer = bytearray(request.body or b'')
+            self._body = bytes(request.body or b'')
 
-    async def read(self, n: int = -1) -> bytes:
-        """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end."""
-        buffer = self._buffer
-        while self._stream is not None and (n is None or n < 0 or len(buffer) < n):
-            # sanic hands over what arrived; a remainder past n waits here.
-            chunk = await self._stream.read()
-            if not chunk:
-                self._stream = None
-                break
-            buffer += chunk
+    async def pull(self, size_hint: int) -> bytes:
+        """What sanic received next (it takes no size), or the body it read whole."""
         stream = self._stream
-        if stream is not None and getattr(stream, 'request_bytes_left', None) == 0:
+        if stream is None:
+            body, self._body = self._body, b''
+            return body
+        chunk = await stream.read()
+        if not chunk:
+            self._stream = None
+            return b''
+        if getattr(stream, 'request_bytes_left', None) == 0:
             if stream.request_body is not None and stream.request_body != 'chunked':
                 # Every byte of a Content-Length body is here: one more read (it
                 # returns None at once) marks it consumed, or sanic logs
                 # "body not consumed" at ERROR after the response.
                 await stream.read()
                 self._stream = None
-        if n is None or n < 0:
-            n = len(buffer)
-        data = bytes(buffer[:n])
-        del buffer[:n]
-        return data
+        return chunk
 
 
 def create_route(app: Any, engineio_server: Any, engineio_endpoint: str) -> None:
@@ -132,7 +129,7 @@ def _cancelled() -> bool:
 def _abandon(sock: Any) -> None:
     """Timer callback: drop a connection whose peer never answered our close frame."""
     if sock.ws_proto.state is not State.CLOSED:
-        sock.fail_connection(1006)  # sanic then closes the transport
+        sock.fail_connection(ABNORMAL_CLOSURE)  # sanic then closes the transport
         recv_cancel = getattr(sock, 'recv_cancel', None)
         if recv_cancel is not None and not recv_cancel.done():
             recv_cancel.cancel()  # wakes a waiting recv(), as sanic does on EOF
@@ -235,7 +232,7 @@ class WebSocket:
             return
         self._closed_here = True
         try:
-            await sock.close(1000 if code is None else code)
+            await sock.close(NORMAL_CLOSURE if code is None else code)
         except (OSError, ConnectionClosed, SanicException):
             return  # the peer went away meanwhile
         # sanic waits for the peer's closing frame with no deadline: a silent

@@ -25,8 +25,9 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from .._constants import MESSAGE_TOO_BIG
+from .._constants import MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from ..exceptions import ContentTooLongError
+from ._body import PulledBody
 from ._environ import build_environ
 
 #: Tornado's body limit for this handler's POSTs: none in effect, as the
@@ -34,15 +35,17 @@ from ._environ import build_environ
 _TORNADO_MAX_BODY = 1 << 62
 
 
-class _Body:
+class _Body(PulledBody):
     """A POST body as tornado streams it in, of which the server reads ``limit + 1`` bytes at most.
 
     Bytes past those are dropped: the server has refused the body by then.
     """
 
     def __init__(self, limit: int):
+        super().__init__()
         self._room = limit + 1
-        self._buffer = bytearray()
+        #: Fed by tornado, not pulled yet.
+        self._pending = bytearray()
         self._ended = False
         self._error: Exception | None = None
         self._arrived = asyncio.Event()
@@ -60,7 +63,7 @@ class _Body:
         if self._room > 0:
             part = chunk[: self._room]
             self._room -= len(part)
-            self._buffer += part
+            self._pending += part
             self._arrived.set()
 
     def end(self, error: Exception | None = None) -> None:
@@ -70,23 +73,20 @@ class _Body:
             self._error = error
             self._arrived.set()
 
-    async def read(self, n: int = -1) -> bytes:
-        """At most ``n`` bytes (all when ``n < 0``); ``b''`` only at the end.
+    async def pull(self, size_hint: int) -> bytes:
+        """The bytes fed since the last pull, once there are some; ``b''`` at the end.
 
         Raises ``ConnectionResetError`` when the client left before sending
         the whole body, rather than hand over a truncated one.
         """
-        whole = n is None or n < 0
-        while not self._ended and (whole or not self._buffer):
+        while not self._pending and not self._ended:
             self._arrived.clear()
             await self._arrived.wait()
         if self._error is not None:
             raise self._error
-        if whole:
-            n = len(self._buffer)
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        return data
+        chunk = bytes(self._pending)
+        self._pending.clear()
+        return chunk
 
 
 def _log_failure(task: asyncio.Future, logger: Any) -> None:
@@ -345,7 +345,7 @@ class WebSocket:
         if not self._accepted or handler.ws_connection is None:
             return  # never accepted, or closed (by either side)
         self._closed_here = True
-        handler.close(1000 if code is None else code)
+        handler.close(NORMAL_CLOSURE if code is None else code)
 
     def abort(self) -> None:
         """Drop the connection now, not after tornado's close timeout (P-31)."""

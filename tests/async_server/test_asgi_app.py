@@ -707,3 +707,66 @@ def test_websocket_abort_drops_only_a_connection_of_its_own_in_process(
     asyncio.run(asyncio.wait_for(asgi.WebSocket(handler, None)(environ), TIMEOUT))
     assert [m['type'] for m in channel.sent] == ['websocket.accept']
     assert channel.aborts == aborts
+
+
+def _read_body(events: list, sizes: list) -> list:
+    """Read an ASGI request body of ``events`` in ``read(n)`` calls of ``sizes``;
+    each result, or the exception class it raised."""
+    channel = FakeChannel(*events)
+    body = asgi._RequestBody(channel.receive)
+
+    async def run() -> list:
+        results = []
+        for size in sizes:
+            try:
+                results.append(await body.read(size))
+            except Exception as exc:
+                results.append(type(exc))
+        return results
+
+    return asyncio.run(asyncio.wait_for(run(), TIMEOUT))
+
+
+def _request(body: bytes, more: bool = False) -> dict:
+    return {'type': 'http.request', 'body': body, 'more_body': more}
+
+
+DISCONNECT = {'type': 'http.disconnect'}
+
+
+@pytest.mark.parametrize(
+    ('events', 'sizes', 'expected'),
+    [
+        # Empty bodies: one event, or empty chunks before the last.
+        ([_request(b'')], [5, 5], [b'', b'']),
+        ([_request(b'', True), _request(b'', True), _request(b'')], [-1], [b'']),
+        # A chunked body is filled up to n, across events and empty ones.
+        (
+            [_request(b'abc', True), _request(b'', True), _request(b'defg', True), _request(b'h')],
+            [5, 5, 5],
+            [b'abcde', b'fgh', b''],
+        ),
+        ([_request(b'abc', True), _request(b'def')], [-1, 1], [b'abcdef', b'']),
+        ([_request(b'abcdef')], [2, None, 1], [b'ab', b'cdef', b'']),
+        # Reading stops at n: the events after it are not consumed (H-41).
+        ([_request(b'abcd', True)], [3, 1], [b'abc', b'd']),
+        # A client gone mid-body: the read fails, and the body then ends.
+        ([_request(b'abc', True), DISCONNECT], [10, 10], [ConnectionResetError, b'abc']),
+        ([DISCONNECT], [-1, -1], [ConnectionResetError, b'']),
+    ],
+    ids=[
+        'empty',
+        'empty-chunks',
+        'chunked',
+        'read-all',
+        'one-event',
+        'stops-at-n',
+        'disconnect-mid-body',
+        'disconnect-first',
+    ],
+)
+def test_request_body_reads_at_most_n_bytes_and_b_only_at_the_end_in_process(
+    events, sizes, expected
+):
+    """A-14: ``wsgi.input.read(n)`` of an ASGI request, on the shared pulled body."""
+    assert _read_body(events, sizes) == expected

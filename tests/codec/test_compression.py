@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 
+from engineio_fast import _http_compression
 from engineio_fast._constants import COMPRESSION_METHODS, DEFAULT_COMPRESSION_LEVEL
 from engineio_fast.exceptions import ContentTooLongError, DecodeError, EncodeError
 
@@ -17,6 +18,12 @@ def test_compression_constants():
     """C-09, H-31: methods in upstream order; default level 1."""
     assert COMPRESSION_METHODS == ['gzip', 'deflate']
     assert DEFAULT_COMPRESSION_LEVEL == 1
+
+
+@pytest.mark.parametrize('name', ['compress', 'decompress'])
+def test_both_twins_export_the_one_shared_definition(codec, name):
+    """K-02: gzip/deflate are zlib-bound, so each twin re-exports ``_http_compression``'s."""
+    assert getattr(codec, name) is getattr(_http_compression, name)
 
 
 # -- negotiate_encoding --------------------------------------------------------------
