@@ -78,7 +78,7 @@ class Suspended:
                 waiting._asyncio_future_blocking = False
             try:
                 await (waiting if waiting is not None else asyncio.sleep(0))
-            except Exception:  # noqa: S110 - the flow sees it when resumed
+            except Exception:  # the flow sees it when resumed
                 pass
             try:
                 waiting = flow.send(None)

@@ -25,7 +25,7 @@ class QueueFullError(EngineIOError):
     """A packet was dropped because the session's send queue was full (F-04)."""
 
 
-class ConnectionError(EngineIOError):  # noqa: A001 - upstream name
+class ConnectionError(EngineIOError):  # shadows the builtin: upstream name
     """A client could not connect; ``args[1]`` may hold the server's answer."""
 
 

@@ -23,7 +23,7 @@ import sys
 if os.environ.get('ENGINEIO_FAST_UPSTREAM_NO_HTTPTOOLS') == '1':
     sys.modules['httptools'] = None  # type: ignore[assignment]
 
-import engineio_fast  # noqa: E402
+import engineio_fast
 
 engineio_fast.install()
 

@@ -42,7 +42,7 @@ CLIENT_KINDS = ['sync', 'async']
 class NodeServerProcess(EchoServerProcess):
     """``tests/node/eio_server.js`` in a child process, read like the Python echo server."""
 
-    def __init__(self, **options: Any):  # noqa: B027 - the node command, not echo_server.py
+    def __init__(self, **options: Any):
         node_options = {}
         if 'ping_interval' in options:
             node_options['pingInterval'] = round(options['ping_interval'] * 1000)
