@@ -490,7 +490,7 @@ class BaseSocket:
     async def _serve_websocket(self, ws: Any) -> list:
         """Serve the session over an accepted websocket until it closes."""
         server = self.server
-        if self.state.upgrading:
+        if self.state.connected:  # an upgrade (upgrading once _upgrade_websocket accepted it)
             if not await self._finish_upgrade(ws):
                 self._end_upgrade(upgraded=False)
                 code = self._websocket_close_code
