@@ -58,5 +58,5 @@ ENGINEIO_FAST_NO_EXTENSIONS=1 "$WORK/pure/bin/python" -m pip install -q "$ROOT[t
     || { echo "pure build still has the extension" >&2; exit 1; }
 # The forced-twin leg above already ran every server test on the pure codec;
 # this leg checks that a build without the extension installs and works.
-"$WORK/pure/bin/pytest" "$ROOT/tests/codec" "$ROOT/tests/test_imports.py" "$ROOT/tests/server/test_api.py" \
+"$WORK/pure/bin/pytest" "$ROOT/tests/codec" "$ROOT/tests/protocol" "$ROOT/tests/test_imports.py" "$ROOT/tests/server/test_api.py" \
     "$ROOT/tests/server/test_protocol_suite.py" --rootdir "$ROOT" --no-c-extensions "${PYTEST_ARGS[@]}"
