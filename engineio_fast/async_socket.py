@@ -127,7 +127,7 @@ class AsyncSocket(base_socket.BaseSocket):
                          once the packet was handed to the transport
                          (``error`` None) or could not be (F-04).
         """
-        if self.closed:
+        if self.state.closed:
             self._run_callback(callback, SocketIsClosedError())
             raise SocketIsClosedError()
         if self._ping_overdue() and not await self.check_ping_timeout():
@@ -181,7 +181,7 @@ class AsyncSocket(base_socket.BaseSocket):
 
         Raises ``SocketIsClosedError`` on a closed session.
         """
-        if self.closed:
+        if self.state.closed:
             raise SocketIsClosedError()
         if self._ping_overdue():
             await self.server._close_socket_on_timeout(self)

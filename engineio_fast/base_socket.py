@@ -163,9 +163,9 @@ class BaseSocket:
         """Queue a user packet into a full outbox per ``queue_overflow`` (F-04)."""
         policy = self.server.queue_overflow
         if policy == 'block':
-            while self._outbox_full() and not self.closing:
+            while self._outbox_full() and not self.state.closing:
                 self._room.clear()
-                if self._outbox_full() and not self.closing:
+                if self._outbox_full() and not self.state.closing:
                     await self._wait_for_room()
         elif policy == 'drop_oldest':
             oldest = self.outbox.popleft() if self.outbox else None
@@ -180,7 +180,7 @@ class BaseSocket:
         else:  # 'disconnect'
             self.server.logger.warning('%s: send queue full, closing the session', self.sid)
             await self._close_for('queue overflow', self.server.reason.TRANSPORT_ERROR)
-        if self.closing or self.closed:
+        if self.state.closing or self.state.closed:
             self._run_callback(callback, SocketIsClosedError())
             raise SocketIsClosedError()
         self._queue(pkt, callback)
@@ -272,7 +272,9 @@ class BaseSocket:
 
     def _ping_overdue(self) -> bool:
         """Whether the client has been silent past its pong deadline (P-31, P-32)."""
-        return self.state.ping_overdue(time.monotonic())
+        state = self.state
+        # Asked by every request and send: no clock read while no ping is pending.
+        return state.last_ping is not None and state.ping_overdue(time.monotonic())
 
     def schedule_ping(self) -> None:
         """Arm the timer for the next ping (``ping_interval`` from now)."""
@@ -504,14 +506,16 @@ class BaseSocket:
         loads = packet._json_loads()
         limit = server.max_http_buffer_size
         receive = self._receive
+        state = self.state
+        overdue = self._ping_overdue
         try:
-            while not self.closing:
+            while not state.closing:
                 message = ws.wait()
                 if type(message) is not str and isawaitable(message):  # inline settle()
                     message = await message
                 if message is None:
                     break
-                if self._ping_overdue():
+                if overdue():  # P-32
                     reason = server.reason.PING_TIMEOUT
                     break
                 size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
@@ -623,7 +627,7 @@ class BaseSocket:
                         except (UnicodeEncodeError, EncodeError):
                             self.server._log_unencodable()
                     self._written()
-                if self.closed and not self.outbox:
+                if self.state.closed and not self.outbox:
                     break
         except Exception as exc:  # the peer went away: the reader reports it
             self.server.logger.info('%s: websocket write failed: %r', self.sid, exc)

@@ -38,11 +38,11 @@ class _LockedTurn(base_socket.WriterTurn):
         if socket._direct_ws is None:
             return await super().__aenter__()
         while True:
-            if not socket.outbox and not socket.closed:
+            if not socket.outbox and not socket.state.closed:
                 socket._event.wait()
                 socket._event.clear()
             socket._write_lock.acquire()
-            if socket.outbox or socket.closed:
+            if socket.outbox or socket.state.closed:
                 self.locked = True
                 return socket._take_packets()
             socket._write_lock.release()
@@ -83,7 +83,7 @@ class Socket(base_socket.BaseSocket):
                          the transport (``error`` None) or could not be
                          (F-04).
         """
-        if self.closed:
+        if self.state.closed:
             self._run_callback(callback, SocketIsClosedError())
         if not self.check_ping_timeout():
             self._run_callback(callback, SocketIsClosedError())
@@ -170,7 +170,7 @@ class Socket(base_socket.BaseSocket):
 
         Raises ``SocketIsClosedError`` on a closed session.
         """
-        if self.closed:
+        if self.state.closed:
             raise SocketIsClosedError()
         if self._ping_overdue():
             self.server._close_socket_on_timeout(self)

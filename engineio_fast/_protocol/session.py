@@ -126,8 +126,11 @@ class SessionState:
 
     def ping_overdue(self, now: float) -> bool:
         """Whether the client has been silent past its pong deadline (P-31, P-32)."""
-        deadline = self.pong_deadline()
-        return deadline is not None and now > deadline
+        # pong_deadline() inlined: every request and frame asks this.
+        last_ping = self.last_ping
+        if last_ping is None or not self.monitor:
+            return False
+        return now > max(last_ping, self.last_seen) + self.ping_timeout
 
     def pong_check(self, now: float) -> float | None:
         """A pong-deadline timer fired: None when nothing is due any more, 0.0 when
@@ -183,16 +186,13 @@ class SessionState:
         """
         if long_poll and self.probe_answered is not None:
             return NOOP_ONLY
-        if (queued or self.closed) and not self._holding():
+        if (queued or self.closed) and not (self.posting or (self.closing and not self.closed)):
             return TAKE
         return WAIT
 
     def poll_expired(self, queued: bool) -> bool:
         """A poll's deadline passed: True to return what is held, False for ``QueueEmpty``."""
-        return queued and self._holding()
-
-    def _holding(self) -> bool:
-        return self.posting or (self.closing and not self.closed)
+        return queued and (self.posting or (self.closing and not self.closed))
 
     # -- upgrade -----------------------------------------------------------------
 

@@ -13,15 +13,15 @@ class PulledBody:
     """A request body read on demand through :meth:`pull`.
 
     ``read(n)`` returns at most ``n`` bytes (all that is left when ``n`` is
-    negative or None), as many as the body still has up to ``n``, and ``b''``
-    only at its end.  What a pull brought past ``n`` waits for the next read.
+    negative or None), at least one byte until the body ended, and ``b''``
+    only at its end; it pulls at most once, so a small body costs one pull.
+    What a pull brought past ``n`` waits for the next read.
     """
 
-    def __init__(self) -> None:
-        #: Pulled and not read yet: chunks and their total length.
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._more = True
+    #: Pulled and not read yet (class defaults: a body needs no ``__init__``).
+    _rest = b''
+    #: False once ``pull`` returned ``b''``.
+    _more = True
 
     async def pull(self, size_hint: int) -> bytes:
         """The next chunk of the body, ``b''`` only at its end.
@@ -35,22 +35,23 @@ class PulledBody:
 
     async def read(self, n: int | None = -1) -> bytes:
         """At most ``n`` bytes (all that is left when ``n < 0``); ``b''`` only at the end."""
-        if n is None:
-            n = -1
-        whole = n < 0
-        while self._more and (whole or self._size < n):
-            chunk = await self.pull(-1 if whole else n - self._size)
-            if chunk:
-                self._chunks.append(chunk)
-                self._size += len(chunk)
-            else:
+        if n is None or n < 0:
+            chunks = [self._rest]
+            self._rest = b''
+            while self._more:
+                chunk = await self.pull(-1)
+                if chunk:
+                    chunks.append(chunk)
+                else:
+                    self._more = False
+            return b''.join(chunks)
+        data = self._rest
+        if not data and self._more:
+            data = await self.pull(n)
+            if not data:
                 self._more = False
-        chunks = self._chunks
-        data = chunks[0] if len(chunks) == 1 else b''.join(chunks)
-        if whole or self._size <= n:
-            self._chunks = []
-            self._size = 0
-            return data
-        self._chunks = [data[n:]]
-        self._size -= n
-        return data[:n]
+        if len(data) > n:
+            self._rest = data[n:]
+            return data[:n]
+        self._rest = b''
+        return data

@@ -20,7 +20,6 @@ class _Body(PulledBody):
     """``wsgi.input`` over aiohttp's request stream, read only as far as asked (A-14)."""
 
     def __init__(self, stream: Any):
-        super().__init__()
         self._stream = stream
 
     async def pull(self, size_hint: int) -> bytes:

@@ -145,7 +145,6 @@ class _RequestBody(PulledBody):
     """``wsgi.input`` of an ASGI request: reads ``http.request`` events on demand."""
 
     def __init__(self, receive: Receive):
-        super().__init__()
         self._receive = receive
         self._ended = False
 

@@ -35,7 +35,6 @@ class _Body(PulledBody):
     """``wsgi.input`` over a sanic request: its stream when unread, else its body."""
 
     def __init__(self, request: Any):
-        super().__init__()
         stream = request.stream
         if stream is not None and stream.request_body:
             self._stream = stream

@@ -42,7 +42,6 @@ class _Body(PulledBody):
     """
 
     def __init__(self, limit: int):
-        super().__init__()
         self._room = limit + 1
         #: Fed by tornado, not pulled yet.
         self._pending = bytearray()

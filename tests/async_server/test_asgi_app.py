@@ -740,18 +740,18 @@ DISCONNECT = {'type': 'http.disconnect'}
         # Empty bodies: one event, or empty chunks before the last.
         ([_request(b'')], [5, 5], [b'', b'']),
         ([_request(b'', True), _request(b'', True), _request(b'')], [-1], [b'']),
-        # A chunked body is filled up to n, across events and empty ones.
+        # A chunked body: one event's bytes per read (empty events skipped), at most n.
         (
             [_request(b'abc', True), _request(b'', True), _request(b'defg', True), _request(b'h')],
-            [5, 5, 5],
-            [b'abcde', b'fgh', b''],
+            [5, 3, 5, 5, 5],
+            [b'abc', b'def', b'g', b'h', b''],
         ),
         ([_request(b'abc', True), _request(b'def')], [-1, 1], [b'abcdef', b'']),
         ([_request(b'abcdef')], [2, None, 1], [b'ab', b'cdef', b'']),
         # Reading stops at n: the events after it are not consumed (H-41).
         ([_request(b'abcd', True)], [3, 1], [b'abc', b'd']),
         # A client gone mid-body: the read fails, and the body then ends.
-        ([_request(b'abc', True), DISCONNECT], [10, 10], [ConnectionResetError, b'abc']),
+        ([_request(b'abc', True), DISCONNECT], [10, 10, 10], [b'abc', ConnectionResetError, b'']),
         ([DISCONNECT], [-1, -1], [ConnectionResetError, b'']),
     ],
     ids=[
