@@ -34,7 +34,7 @@ from operator import attrgetter
 from typing import Any
 
 from . import _codec, packet
-from ._constants import MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG
+from ._constants import CLOSE, MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG
 from ._coro import settle
 from ._protocol import http
 from ._protocol import session as protocol
@@ -52,6 +52,8 @@ from .exceptions import (
 _PING_PACKET = packet.Packet(PING)
 _NOOP_PACKET = packet.Packet(NOOP)
 _PROBE_PONG = packet.Packet(PONG, 'probe')
+#: The packet that ends a pending GET when the session closes, by type (P-22, P-27).
+_CLOSE_PACKETS = {NOOP: _NOOP_PACKET, CLOSE: packet.Packet(CLOSE)}
 #: A ``_poll`` timeout that never expires.
 FOREVER = float('inf')
 _TAKE = protocol.TAKE
@@ -366,7 +368,7 @@ class BaseSocket:
         """Run the disconnect handler, queue the final packet, release waiters."""
         await self.server._call_handler('disconnect', (self.sid, reason))
         if not abort:
-            self.outbox.append(packet.Packet(protocol.close_packet_type(reason)))
+            self.outbox.append(_CLOSE_PACKETS[protocol.close_packet_type(reason)])
         self.state.finish_close()
         if self._heartbeat is not None:
             # The timer would keep this closed socket alive for up to ping_interval.
