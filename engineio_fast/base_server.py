@@ -315,11 +315,12 @@ class BaseServer(EventHandlers):
     def _sessions_for_broadcast(self, sids, pkt: packet.Packet) -> list:
         """The open sessions among ``sids``, with ``pkt`` encoded ahead for all (F-03)."""
         sockets = self.sockets
-        sessions = [s for s in map(sockets.get, sids) if s is not None and not s.closed]
+        # The sessions' own state, not the compat properties: this runs per recipient.
+        sessions = [s for s in map(sockets.get, sids) if s is not None and not s.state.closed]
         if sessions:
             try:
                 pkt.encode()
-                if pkt.binary and not all(s.upgraded for s in sessions):
+                if pkt.binary and not all(s.state.upgraded for s in sessions):
                     pkt.encode(b64=True)
             except (EncodeError, UnicodeEncodeError):
                 pass  # each transport drops it with its own log (K-14)
