@@ -151,7 +151,15 @@ def serve_hypercorn(sock: socket.socket) -> None:
     asyncio.run(main())
 
 
+def serve_native(sock: socket.socket) -> None:
+    from engineio_fast.native import serve
+
+    # serve() handles SIGTERM/SIGINT and returns 3 when startup fails, as uvicorn exits.
+    sys.exit(serve(app, sock=sock, lifespan=CONFIG.get('lifespan', 'on')))
+
+
 if __name__ == '__main__':
     listening = listening_socket()
     print('PORT', listening.getsockname()[1], flush=True)
-    {'uvicorn': serve_uvicorn, 'hypercorn': serve_hypercorn}[SERVER](listening)
+    servers = {'uvicorn': serve_uvicorn, 'hypercorn': serve_hypercorn, 'native': serve_native}
+    servers[SERVER](listening)

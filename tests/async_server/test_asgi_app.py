@@ -35,7 +35,7 @@ import engineio_fast
 from engineio_fast.async_drivers import asgi
 
 APP_SCRIPT = Path(__file__).resolve().parent / 'asgi_app_server.py'
-ASGI_SERVERS = ['uvicorn', 'hypercorn']
+ASGI_SERVERS = ['uvicorn', 'hypercorn', 'native']
 SECRET = b'TOP SECRET'
 #: Sizes around the 64 KiB read size of the file streaming (H-09).
 FILE_SIZES = [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 128 * 1024]
@@ -495,7 +495,7 @@ def test_failing_startup_hook_sends_startup_failed_and_the_server_exits(spawn, a
     assert status != 0
     stderr = process.stderr
     assert "RuntimeError('startup hook failed')" in stderr
-    if asgi_server == 'uvicorn':
+    if asgi_server in ('uvicorn', 'native'):  # native exits as uvicorn does
         assert status == UVICORN_STARTUP_FAILURE
         assert 'Application startup failed' in stderr
     else:
@@ -509,7 +509,7 @@ def test_failing_shutdown_hook_sends_shutdown_failed(spawn, asgi_server):
     process.stop()
     stderr = process.stderr
     assert "RuntimeError('shutdown hook failed')" in stderr
-    if asgi_server == 'uvicorn':
+    if asgi_server in ('uvicorn', 'native'):
         assert 'Application shutdown failed' in stderr
     else:
         assert 'Lifespan failure in shutdown' in stderr

@@ -152,6 +152,7 @@ ROWS = [
         'asgi',
         False,
     ),
+    _row('native', 'python -m engineio_fast serve suite_app:app --port 3000', 'asgi', False),
     # AsyncServer on a framework's own server
     _row('aiohttp', 'python suite_app.py aiohttp', 'aiohttp', False),
     _row('tornado', 'python suite_app.py tornado', 'tornado', False),
@@ -176,6 +177,7 @@ README_NAMES = {
     'hypercorn': 'hypercorn',
     'daphne': 'daphne',
     'granian': 'granian',
+    'native': 'engineio_fast serve (native transport)',
     'aiohttp': 'aiohttp',
     'tornado': 'tornado',
     'sanic': 'sanic',

@@ -33,8 +33,9 @@ assert disconnect reasons.
 
 Sync modes (threading, eventlet, gevent, gevent_uwsgi) run a ``Server``;
 async modes run an ``AsyncServer`` with coroutine handlers: ``asgi`` on
-uvicorn, ``hypercorn`` (the asgi mode on hypercorn), ``aiohttp``, ``tornado``
-and ``sanic``, each on the framework's own server.
+uvicorn, ``hypercorn`` (the asgi mode on hypercorn), ``native`` (the same
+``ASGIApp`` on engineio_fast's own transport), ``aiohttp``, ``tornado`` and
+``sanic``, each on the framework's own server.
 
 These options are test hooks rather than Server arguments:
 
@@ -134,6 +135,7 @@ import engineio_fast  # noqa: E402
 ASYNC_MODES = {
     'asgi': 'asgi',
     'hypercorn': 'asgi',
+    'native': 'asgi',
     'aiohttp': 'aiohttp',
     'tornado': 'tornado',
     'sanic': 'sanic',
@@ -439,6 +441,14 @@ def serve_asgi(_):
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
+def serve_native(_):
+    from engineio_fast.native import serve
+
+    sock = server_socket()
+    announce(sock)
+    serve(engineio_fast.ASGIApp(eio), sock=sock, lifespan='off')
+
+
 def serve_hypercorn(_):
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
@@ -497,6 +507,7 @@ if __name__ == '__main__':
         'gevent': serve_gevent,
         'asgi': serve_asgi,
         'hypercorn': serve_hypercorn,
+        'native': serve_native,
         'aiohttp': serve_aiohttp,
         'tornado': serve_tornado,
         'sanic': serve_sanic,

@@ -27,8 +27,9 @@ def _selected(modes: list[str]) -> list[str]:
 
 #: The sync async modes (a ``Server``).
 SYNC_MODES = _selected(['threading', 'eventlet', 'gevent', 'gevent_uwsgi'])
-#: The asyncio ones (an ``AsyncServer``): ``hypercorn`` is the asgi mode on hypercorn.
-ASYNC_MODES = _selected(['asgi', 'hypercorn', 'aiohttp', 'tornado', 'sanic'])
+#: The asyncio ones (an ``AsyncServer``): ``hypercorn`` is the asgi mode on hypercorn,
+#: ``native`` the same ``ASGIApp`` served by engineio_fast's own transport.
+ASYNC_MODES = _selected(['asgi', 'hypercorn', 'native', 'aiohttp', 'tornado', 'sanic'])
 SERVER_MODES = SYNC_MODES + ASYNC_MODES
 
 

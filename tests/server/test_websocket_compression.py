@@ -28,6 +28,7 @@ SUPPORT = {
     'tornado': {'negotiate', 'level'},
     'asgi': set(),
     'hypercorn': set(),
+    'native': {'negotiate', 'threshold', 'level', 'window_bits'},
     'sanic': set(),
     'gevent_uwsgi': set(),
 }

@@ -32,7 +32,7 @@ def test_cookie_string_is_byte_identical(start_server):
 
 
 #: Modes whose websocket layer can add headers to the 101 response (H-21 is a SHOULD).
-WEBSOCKET_COOKIE_MODES = {'asgi', 'hypercorn', 'aiohttp'}
+WEBSOCKET_COOKIE_MODES = {'asgi', 'hypercorn', 'native', 'aiohttp'}
 
 
 def test_cookie_on_websocket_first_handshake(start_server):

@@ -1,0 +1,460 @@
+"""One HTTP/1.1 connection of the native server: parsing, pipelining, limits, responses.
+
+httptools (llhttp) parses; this module decides.  Engine.IO requests go
+straight to ``AsyncServer._handle_http`` with a WSGI-style environ, run
+inline by ``_coro.step`` and given a task only if they wait (a long poll, a
+websocket).  Every other request goes to the application through the ASGI
+adapter (``native/asgi.py``).  Pipelined requests are answered in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections import deque
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import httptools
+
+from .._coro import Suspended, step
+from ..async_drivers._body import PulledBody
+from ..async_drivers._environ import build_environ
+
+if TYPE_CHECKING:
+    from .service import Service
+
+#: Connection states, for the idle sweep (``Service._sweep``).
+IDLE = 0  # between requests: the keep-alive timeout runs
+HEADERS = 1  # a request line or headers are arriving: the header timeout runs
+BUSY = 2  # a request is being answered: no HTTP timeout (a long poll may hold it)
+UPGRADED = 3  # a websocket: its own heartbeat decides
+
+#: Requests parsed ahead of the one being answered before reading pauses.
+MAX_PIPELINED = 16
+
+_REASONS = {
+    200: 'OK',
+    400: 'Bad Request',
+    403: 'Forbidden',
+    404: 'Not Found',
+    408: 'Request Timeout',
+    413: 'Payload Too Large',
+    414: 'URI Too Long',
+    431: 'Request Header Fields Too Large',
+    500: 'Internal Server Error',
+    503: 'Service Unavailable',
+}
+
+
+class _Refused(Exception):
+    """A request the connection answers itself, then closes: ``status``, ``body``."""
+
+    def __init__(self, status: int, body: str):
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+class Request:
+    """One parsed request and the state of its body."""
+
+    __slots__ = (
+        'method',
+        'target',
+        'headers',
+        'version',
+        'keep_alive',
+        'upgrade',
+        'engineio',
+        'chunks',
+        'body_size',
+        'complete',
+        'waiter',
+        'started',
+    )
+
+    def __init__(self) -> None:
+        self.target = b''
+        self.headers: list = []
+        self.chunks: list = []
+        self.body_size = 0
+        self.complete = False
+        self.waiter: asyncio.Future | None = None
+        self.started = False
+        self.upgrade = False
+
+
+class RequestBody(PulledBody):
+    """``wsgi.input`` of a native request: the body chunks as httptools delivers them."""
+
+    __slots__ = ('request', 'connection')
+
+    def __init__(self, request: Request, connection: HttpConnection):
+        self.request = request
+        self.connection = connection
+
+    async def pull(self, size_hint: int) -> bytes:
+        request = self.request
+        while not request.chunks:
+            if request.complete:
+                return b''
+            if self.connection.transport is None:
+                raise ConnectionResetError('client disconnected before the end of the body')
+            request.waiter = self.connection.loop.create_future()
+            self.connection.resume_reading_for_body()
+            await request.waiter
+        chunks = request.chunks
+        request.chunks = []
+        return chunks[0] if len(chunks) == 1 else b''.join(chunks)
+
+
+class HttpConnection(asyncio.Protocol):
+    """An HTTP/1.1 connection; hands itself over to a websocket on upgrade."""
+
+    def __init__(self, service: Service):
+        self.service = service
+        self.loop = service.loop
+        self.transport: Any = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.state = IDLE
+        #: Sweeps (``Service._sweep``) since the state last changed.
+        self.ticks = 0
+        self.request: Request | None = None  # being parsed
+        self.current: Request | None = None  # being answered
+        self.pipeline: deque = deque()
+        self.websocket: Any = None  # the websocket that took the connection over
+        #: After an upgrade request, the bytes that follow it, for its websocket.
+        self.upgrade_rest: bytes | None = None
+        self.header_bytes = 0
+        self.write_paused = False
+        self.drain_waiter: asyncio.Future | None = None
+        self.reading_paused = False
+        self.closing = False
+        self.peer: tuple | None = None
+        self.scheme = 'http'
+
+    # -- asyncio.Protocol ------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info('peername')
+        self.peer = tuple(peer[:2]) if isinstance(peer, tuple) else None
+        if transport.get_extra_info('sslcontext') is not None:
+            self.scheme = 'https'
+        self.service.connections.add(self)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.transport = None
+        self.service.connections.discard(self)
+        for request in (self.current, self.request):
+            if request is not None and request.waiter is not None and not request.waiter.done():
+                request.waiter.set_result(None)
+        self._wake_drain()
+        if self.websocket is not None:
+            self.websocket.connection_lost()
+
+    def data_received(self, data: bytes) -> None:
+        websocket = self.websocket
+        if websocket is not None:
+            websocket.feed(data)
+            return
+        if self.upgrade_rest is not None:
+            self.upgrade_rest += data  # for the websocket about to take over
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            # The stream after an upgrade request is not HTTP any more.
+            rest = data[upgrade.args[0] :]
+            if self.websocket is not None:  # it took over while the request ran inline
+                if rest:
+                    self.websocket.feed(rest)
+            else:
+                self.upgrade_rest = rest
+        except httptools.HttpParserCallbackError as error:
+            refused = error.__context__
+            if isinstance(refused, _Refused):
+                self.refuse(refused.status, refused.body)
+            else:  # a bug of ours: logged, the client gets a 500
+                self.service.logger.error('native server: request failed', exc_info=refused)
+                self.refuse(500, 'Internal Server Error')
+        except httptools.HttpParserError:
+            self.refuse(400, 'Invalid HTTP request')
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self._pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._wake_drain()
+        if self.websocket is None or not self.websocket.inbox_full():
+            self._resume_reading()
+
+    def _wake_drain(self) -> None:
+        waiter = self.drain_waiter
+        if waiter is not None:
+            self.drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def drained(self) -> asyncio.Future:
+        """A future done once the transport's write buffer is below its low-water mark."""
+        if self.drain_waiter is None:
+            self.drain_waiter = self.loop.create_future()
+        return self.drain_waiter
+
+    def _pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None and not self.write_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def resume_reading_for_body(self) -> None:
+        """A request waits for more of its body: read even if the pipeline is long."""
+        if len(self.pipeline) < MAX_PIPELINED:
+            self._resume_reading()
+
+    # -- httptools callbacks -----------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.request = Request()
+        self.header_bytes = 0
+        if self.state == IDLE:
+            self.state = HEADERS
+            self.ticks = 0
+
+    def on_url(self, url: bytes) -> None:
+        request = self.request
+        request.target += url
+        if len(request.target) > self.service.limits.max_request_line:
+            raise _Refused(414, 'Request-URI too long')
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        request = self.request
+        request.headers.append((name, value))
+        self.header_bytes += len(name) + len(value) + 4
+        limits = self.service.limits
+        if len(request.headers) > limits.max_header_count:
+            raise _Refused(431, 'Too many request headers')
+        if self.header_bytes > limits.max_header_size:
+            raise _Refused(431, 'Request headers too large')
+
+    def on_headers_complete(self) -> None:
+        request = self.request
+        parser = self.parser
+        request.method = parser.get_method().decode('ascii')
+        request.version = parser.get_http_version()
+        request.keep_alive = parser.should_keep_alive()
+        request.upgrade = parser.should_upgrade()
+        request.engineio = self.service.is_engineio_target(request.target)
+        if not request.engineio or self._body_over_limit(request):
+            # The application streams its body; an oversized Engine.IO body is
+            # refused from its Content-Length before it is read.
+            self._queue(request)
+
+    def on_body(self, body: bytes) -> None:
+        request = self.request
+        request.chunks.append(body)
+        request.body_size += len(body)
+        if request.waiter is not None:
+            self._wake(request)
+        elif not request.started and request.body_size > self.service.engineio_body_limit:
+            self._queue(request)  # the server stops reading at its limit (413)
+        if request.started and request.body_size > self.service.limits.body_buffer:
+            self._pause_reading()
+
+    def on_message_complete(self) -> None:
+        request = self.request
+        self.request = None
+        request.complete = True
+        if request.waiter is not None:
+            self._wake(request)
+        if request not in self.pipeline and request is not self.current:
+            self._queue(request)
+
+    # -- requests ------------------------------------------------------------------
+
+    def _body_over_limit(self, request: Request) -> bool:
+        for name, value in request.headers:
+            if name.lower() == b'content-length':
+                try:
+                    return int(value) > self.service.engineio_body_limit
+                except ValueError:
+                    return False
+        return False
+
+    @staticmethod
+    def _wake(request: Request) -> None:
+        waiter = request.waiter
+        request.waiter = None
+        if not waiter.done():
+            waiter.set_result(None)
+
+    def _queue(self, request: Request) -> None:
+        if self.current is None:
+            self._start(request)
+        else:
+            self.pipeline.append(request)
+            if len(self.pipeline) >= MAX_PIPELINED:
+                self._pause_reading()
+
+    def _start(self, request: Request) -> None:
+        self.current = request
+        request.started = True
+        if self.state != UPGRADED:
+            self.state = BUSY
+        if request.engineio:
+            flow = self._answer_engineio(request)
+            step(flow, _spawn, self.service, context=contextvars.copy_context())
+        else:
+            self.service.spawn(self.service.asgi.handle(self, request))
+
+    def finish(self, request: Request) -> None:
+        """``request`` was answered: start the next one, or wait for one."""
+        if request is not self.current:
+            return
+        self.current = None
+        if self.transport is None or self.closing or self.websocket is not None:
+            return
+        if self.pipeline:
+            self._start(self.pipeline.popleft())
+            if len(self.pipeline) < MAX_PIPELINED:
+                self._resume_reading()
+        else:
+            self.state = HEADERS if self.request is not None else IDLE
+            self.ticks = 0
+            self._resume_reading()
+
+    async def _answer_engineio(self, request: Request) -> None:
+        environ = self.environ(request)
+        try:
+            response = await self.service.eio._handle_http(environ)
+        except BaseException:
+            if self.transport is not None and self.websocket is None:
+                self.refuse(500, 'Internal Server Error')
+            raise
+        if type(response) is dict:
+            self.respond(request, response['status'], response['headers'], response['response'])
+        elif self.websocket is None and self.current is request:
+            self.close()  # a websocket request that ended without a response
+        self.finish(request)
+
+    def environ(self, request: Request) -> dict:
+        """The WSGI-style environ of ``request`` (A-11..A-13)."""
+        path, _, query = request.target.partition(b'?')
+        path_text = path.decode('latin-1')
+        if '%' in path_text:
+            path_text = unquote(path_text, 'latin-1')
+        try:
+            query_text = query.decode('utf-8')
+        except UnicodeDecodeError:
+            query_text = query.decode('latin-1')
+        headers = []
+        for name, value in request.headers:
+            try:
+                headers.append((name.decode('latin-1'), value.decode('utf-8')))
+            except UnicodeDecodeError:  # not representable in a WSGI environ
+                continue
+        service = self.service
+        peer = self.peer
+        scheme = self.scheme
+        if service.proxy is not None and peer is not None:
+            peer, scheme = service.proxy.apply(peer, scheme, request.headers)
+        environ = build_environ(
+            'engineio_fast',
+            request.method,
+            path_text,
+            query_text,
+            headers,
+            RequestBody(request, self),
+            scheme,
+            peer,
+            'HTTP/' + request.version,
+        )
+        environ['engineio_fast.connection'] = self
+        return environ
+
+    # -- responses -----------------------------------------------------------------
+
+    def respond(self, request: Request, status: str, headers: list, body: bytes) -> None:
+        """Write a complete response (``status`` as ``'200 OK'``); close if it must."""
+        transport = self.transport
+        if transport is None:
+            return
+        keep_alive = request.keep_alive and request.complete and not self.closing
+        if request.upgrade:
+            keep_alive = False  # a refused upgrade: the rest of the stream is not HTTP
+        lines = ['HTTP/1.1 ', status, '\r\n']
+        for name, value in headers:
+            lines += (name, ': ', value, '\r\n')
+        lines.append('Content-Length: %d\r\n' % len(body))
+        if not keep_alive:
+            lines.append('Connection: close\r\n')
+        lines.append('\r\n')
+        head = ''.join(lines).encode('latin-1')
+        transport.write(head + body if len(body) < 65536 else head)
+        if len(body) >= 65536:
+            transport.write(body)
+        if not keep_alive:
+            self.close()
+
+    def refuse(self, status: int, text: str) -> None:
+        """Answer a request the connection cannot serve, then close."""
+        if self.transport is None:
+            return
+        body = text.encode()
+        head = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % (
+            status,
+            _REASONS.get(status, 'Error'),
+            len(body),
+        )
+        self.transport.write(head.encode('latin-1') + body)
+        self.close()
+
+    def close(self) -> None:
+        """Close after what was written is sent."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection now."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def take_over(self, websocket: Any) -> None:
+        """A websocket accepted on this connection reads everything from now on."""
+        self.websocket = websocket
+        self.state = UPGRADED
+        rest = self.upgrade_rest
+        self.upgrade_rest = None
+        if rest:
+            websocket.feed(rest)
+
+    # -- shutdown ------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """The server is stopping: end what can end now, let running requests finish."""
+        if self.websocket is not None:
+            self.websocket.going_away()
+        elif self.current is None or _is_long_poll(self.current):
+            # Idle, or a long poll: ended without an Engine.IO close packet, so
+            # the client reconnects (to another worker in a rolling deploy).
+            self.close()
+        else:
+            self.closing = True  # closes once its response is written
+
+
+def _is_long_poll(request: Request) -> bool:
+    return request.engineio and request.method == 'GET' and b'sid=' in request.target
+
+
+def _spawn(suspended: Suspended, service: Service) -> None:
+    service.spawn(suspended.finish())
