@@ -72,6 +72,8 @@ class Request:
         'complete',
         'waiter',
         'started',
+        'waiting',
+        'queued',
     )
 
     def __init__(self) -> None:
@@ -82,6 +84,8 @@ class Request:
         self.complete = False
         self.waiter: asyncio.Future | None = None
         self.started = False
+        self.waiting = False
+        self.queued = False
         self.upgrade = False
 
 
@@ -131,6 +135,9 @@ class HttpConnection(asyncio.Protocol):
         self.drain_waiter: asyncio.Future | None = None
         self.reading_paused = False
         self.closing = False
+        #: A request answered before its body ended: the rest is read and dropped,
+        #: so that closing does not reset the connection under the response.
+        self.discarding: Request | None = None
         self.peer: tuple | None = None
         self.scheme = 'http'
 
@@ -164,6 +171,11 @@ class HttpConnection(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
+            request = self.request
+            if request is not None and request.waiting and not request.queued:
+                # Its body is still on the way: the server reads it as it comes,
+                # and knows a POST is in progress (P-24).
+                self._queue(request)
         except httptools.HttpParserUpgrade as upgrade:
             # The stream after an upgrade request is not HTTP any more.
             rest = data[upgrade.args[0] :]
@@ -257,14 +269,20 @@ class HttpConnection(asyncio.Protocol):
             # The application streams its body; an oversized Engine.IO body is
             # refused from its Content-Length before it is read.
             self._queue(request)
+        else:
+            # An Engine.IO request starts once its body is complete, which is
+            # usually within this same read; else at the end of the read.
+            request.waiting = True
 
     def on_body(self, body: bytes) -> None:
         request = self.request
+        if request is self.discarding:
+            return
         request.chunks.append(body)
         request.body_size += len(body)
         if request.waiter is not None:
             self._wake(request)
-        elif not request.started and request.body_size > self.service.engineio_body_limit:
+        elif not request.queued and request.body_size > self.service.engineio_body_limit:
             self._queue(request)  # the server stops reading at its limit (413)
         if request.started and request.body_size > self.service.limits.body_buffer:
             self._pause_reading()
@@ -273,9 +291,12 @@ class HttpConnection(asyncio.Protocol):
         request = self.request
         self.request = None
         request.complete = True
+        if request is self.discarding:  # the rest of a refused body was read: now close
+            self.close()
+            return
         if request.waiter is not None:
             self._wake(request)
-        if request not in self.pipeline and request is not self.current:
+        if not request.queued:
             self._queue(request)
 
     # -- requests ------------------------------------------------------------------
@@ -297,6 +318,7 @@ class HttpConnection(asyncio.Protocol):
             waiter.set_result(None)
 
     def _queue(self, request: Request) -> None:
+        request.queued = True
         if self.current is None:
             self._start(request)
         else:
@@ -401,7 +423,13 @@ class HttpConnection(asyncio.Protocol):
         transport.write(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:
             transport.write(body)
-        if not keep_alive:
+        if not request.complete and self.request is request:
+            self.discarding = request
+            self.closing = True
+            request.chunks = []
+            self.state = HEADERS  # a client that stops sending is dropped by the header timeout
+            self.ticks = 0
+        elif not keep_alive:
             self.close()
 
     def refuse(self, status: int, text: str) -> None:

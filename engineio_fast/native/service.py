@@ -151,5 +151,8 @@ class Service:
             if state == conn_states.IDLE and connection.ticks > idle_ticks:
                 connection.close()
             elif state == conn_states.HEADERS and connection.ticks > header_ticks:
-                connection.refuse(408, 'Request headers not received in time')
+                if connection.closing:  # the rest of a refused body did not come
+                    connection.abort()
+                else:
+                    connection.refuse(408, 'Request headers not received in time')
         self._sweeper = self.loop.call_later(interval, self._sweep)

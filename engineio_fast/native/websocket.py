@@ -26,6 +26,9 @@ GOING_AWAY = 1001
 _GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 #: Messages buffered for a reader that lags before the connection stops reading.
 INBOX_HIGH = 64
+#: Seconds a peer that broke the protocol has to stop sending before the
+#: connection closes (closing at once would reset it under the close frame).
+FAIL_GRACE = 1.0
 
 
 def accept_key(key: str) -> str:
@@ -217,12 +220,12 @@ class ServerWebSocket:
             self.connection.close()
 
     def _fail(self, code: int) -> None:
-        """The peer broke the protocol: close with ``code`` and stop reading."""
+        """The peer broke the protocol: close with ``code``; what it still sends is dropped."""
         if not self.close_sent:
             self.close_sent = True
             self._write(_ws.encode_close(code))
         self._closed()
-        self.connection.close()
+        self.connection.loop.call_later(FAIL_GRACE, self.connection.close)
 
     def abort(self) -> None:
         """Drop the connection now (P-31)."""

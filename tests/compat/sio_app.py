@@ -8,6 +8,7 @@ build their servers on engineio_fast; the first event line (``startup``)
 reports the classes they really got, and the tests assert it.  Modes:
 
 - ``asgi``: ``socketio.AsyncServer`` + ``socketio.ASGIApp`` on uvicorn;
+- ``native``: the same app on engineio_fast's own transport (``engineio_fast.native.serve``);
 - ``threading``: ``socketio.Server`` + ``socketio.WSGIApp`` on werkzeug's threaded server;
 - ``flask``: Flask + Flask-SocketIO (``async_mode='threading'``) on werkzeug.
 
@@ -311,6 +312,14 @@ def serve_asgi(app: Any) -> None:
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
+def serve_native(app: Any) -> None:
+    from engineio_fast.native import serve
+
+    sock = listening_socket()
+    print('PORT', sock.getsockname()[1], flush=True)
+    serve(app, sock=sock, lifespan='off')
+
+
 def parse_options(argv: list[str]) -> dict:
     options = {}
     for arg in argv:
@@ -324,10 +333,10 @@ def main() -> None:
     admin = options.pop('admin', False)
     if options.get('json') == 'json_fast':
         options['json'] = json_fast
-    if mode == 'asgi':
+    if mode in ('asgi', 'native'):
         sio = socketio.AsyncServer(async_mode='asgi', **options)
         register(sio, Handlers(AsyncApi(sio)), wrap_async)
-        app, serve = socketio.ASGIApp(sio), serve_asgi
+        app, serve = socketio.ASGIApp(sio), serve_asgi if mode == 'asgi' else serve_native
     elif mode == 'threading':
         sio = socketio.Server(async_mode='threading', **options)
         register(sio, Handlers(SyncApi(sio)), wrap_sync)

@@ -27,8 +27,9 @@ SIO_APP = COMPAT_DIR / 'sio_app.py'
 PY_CLIENT = COMPAT_DIR / 'sio_client.py'
 NODE_CLIENT = NODE_DIR / 'sio_client.js'
 
-#: Server modes: python-socketio AsyncServer on uvicorn, Server on werkzeug, Flask-SocketIO.
-SERVER_MODES = _selected(['asgi', 'threading', 'flask'])
+#: Server modes: python-socketio AsyncServer on uvicorn and on the native transport,
+#: Server on werkzeug, Flask-SocketIO.
+SERVER_MODES = _selected(['asgi', 'native', 'threading', 'flask'])
 CLIENT_KINDS = ['node', 'sync', 'async']
 #: The disconnect reasons each client reports (socket.io-client's, python-socketio's).
 CLIENT_REASONS = {
@@ -39,6 +40,7 @@ CLIENT_REASONS = {
 #: What the startup line of sio_app.py must say: the servers run on engineio_fast.
 EIO_CLASS = {
     'asgi': 'engineio_fast.async_server.AsyncServer',
+    'native': 'engineio_fast.async_server.AsyncServer',
     'threading': 'engineio_fast.server.Server',
     'flask': 'engineio_fast.server.Server',
 }

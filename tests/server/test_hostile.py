@@ -161,6 +161,7 @@ def test_raw_non_ascii_bytes_in_the_request_target(server):
 #: tornado and sanic route only their own lists of methods.
 FRAMEWORK_REFUSED_METHODS = {
     'asgi': ({'FOO', 'get'}, 400),
+    'native': ({'FOO', 'get'}, 400),  # llhttp refuses them, as under uvicorn
     'aiohttp': ({'FOO', 'get'}, 400),
     'tornado': ({'FOO', 'TRACE', 'get'}, 405),
     'sanic': ({'FOO', 'TRACE', 'get'}, 405),
