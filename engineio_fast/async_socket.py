@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from inspect import iscoroutine
 
 from . import base_socket, packet
 from ._coro import Suspended, step
 from .base_socket import FOREVER
 from .exceptions import EncodeError, SocketIsClosedError
+
+
+async def _awaiting(awaitable) -> None:
+    """A coroutine awaiting ``awaitable`` (a future), so ``step`` can run it."""
+    await awaitable
 
 
 class _Wakeup:
@@ -149,7 +155,12 @@ class AsyncSocket(base_socket.BaseSocket):
         if 'packet_create' in server.handlers:
             server._fire_observer('packet_create', self.sid, pkt)
         try:
-            if not step(self._direct_ws.send(pkt.encode()), self._hand_to_writer, callback):
+            sent = self._direct_ws.send(pkt.encode())
+            # A driver's send is a coroutine, or (native) done at once: None, or
+            # a future while the connection's write buffer is full.
+            if sent is not None and not step(
+                sent if iscoroutine(sent) else _awaiting(sent), self._hand_to_writer, callback
+            ):
                 return
         except (UnicodeEncodeError, EncodeError):
             server._log_unencodable()

@@ -31,7 +31,7 @@ class ASGIAdapter:
     def scope(self, connection: HttpConnection, request: Request, kind: str) -> dict:
         path, _, query = request.target.partition(b'?')
         peer, scheme = connection.peer, connection.scheme
-        if self.service.proxy is not None and peer is not None:
+        if connection.proxied:
             peer, scheme = self.service.proxy.apply(peer, scheme, request.headers)
         if kind == 'websocket':
             scheme = 'wss' if scheme == 'https' else 'ws'

@@ -140,6 +140,7 @@ class HttpConnection(asyncio.Protocol):
         self.discarding: Request | None = None
         self.peer: tuple | None = None
         self.scheme = 'http'
+        self.proxied = False
 
     # -- asyncio.Protocol ------------------------------------------------------
 
@@ -149,6 +150,9 @@ class HttpConnection(asyncio.Protocol):
         self.peer = tuple(peer[:2]) if isinstance(peer, tuple) else None
         if transport.get_extra_info('sslcontext') is not None:
             self.scheme = 'https'
+        proxy = self.service.proxy
+        #: The peer is a trusted proxy: its X-Forwarded-* headers count.
+        self.proxied = proxy is not None and proxy.trusts(self.peer[0] if self.peer else peer)
         self.service.connections.add(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -386,7 +390,7 @@ class HttpConnection(asyncio.Protocol):
         service = self.service
         peer = self.peer
         scheme = self.scheme
-        if service.proxy is not None and peer is not None:
+        if self.proxied:
             peer, scheme = service.proxy.apply(peer, scheme, request.headers)
         environ = build_environ(
             'engineio_fast',

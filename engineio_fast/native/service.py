@@ -59,10 +59,8 @@ class ProxyHeaders:
             return False
         return any(address in network for network in self.networks)
 
-    def apply(self, peer: tuple, scheme: str, headers: list) -> tuple[tuple, str]:
-        """``(peer, scheme)`` as the trusted proxies say, else as the socket says."""
-        if not self.trusts(peer[0]):
-            return peer, scheme
+    def apply(self, peer: tuple | None, scheme: str, headers: list) -> tuple[tuple | None, str]:
+        """``(peer, scheme)`` as a trusted proxy's headers say (the caller checked the trust)."""
         for name, value in headers:
             lower = name.lower()
             if lower == b'x-forwarded-proto':
