@@ -27,7 +27,11 @@ __all__ = [
 ]
 
 
-# Imported on first use: tornado is optional and slow to import.
+# Imported on first use: tornado and httptools are optional, tornado is slow to import.
 __getattr__ = _lazy_imports(
-    globals(), {'get_tornado_handler': 'engineio_fast.async_drivers.tornado:get_tornado_handler'}
+    globals(),
+    {
+        'get_tornado_handler': 'engineio_fast.async_drivers.tornado:get_tornado_handler',
+        'serve': 'engineio_fast.native.server:serve',
+    },
 )

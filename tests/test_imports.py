@@ -185,6 +185,8 @@ LAYER_RULES: list[tuple[str, str]] = [
     ('apps', 'middleware'),
     ('apps', 'async_drivers'),
     ('apps', 'async_drivers.*'),
+    ('apps', 'native'),  # the native transport: an HTTP server of our own
+    ('apps', 'native.*'),
     ('entry', '_install'),
     ('entry', '__main__'),
     ('entry', 'demo'),
@@ -203,7 +205,7 @@ LAYER_ORDER = [
     'base',  # base_socket, base_server, base_client: the flows, written once
     'sessions',  # Socket, AsyncSocket
     'endpoints',  # Server, AsyncServer, Client, AsyncClient
-    'apps',  # async_drivers, middleware, static_files
+    'apps',  # async_drivers, middleware, static_files, native
     'entry',  # install(), the demo, python -m engineio_fast
 ]
 #: Layers whose modules may import each other (a driver uses _environ, a sans-IO

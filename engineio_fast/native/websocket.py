@@ -26,6 +26,9 @@ GOING_AWAY = 1001
 _GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 #: Messages buffered for a reader that lags before the connection stops reading.
 INBOX_HIGH = 64
+#: The last message framed and its frame: a broadcast sends one encoded
+#: message object to every recipient, framed once (no deflate involved).
+_last_frame: list = [None, b'']
 #: Seconds a peer that broke the protocol has to stop sending before the
 #: connection closes (closing at once would reset it under the close frame).
 FAIL_GRACE = 1.0
@@ -186,26 +189,25 @@ class ServerWebSocket:
         if self.close_sent or self.connection.transport is None:
             raise ConnectionResetError('websocket closed')
         deflate = self.deflate
-        if deflate is not None and deflate.compresses(message):
-            data = message.encode() if type(message) is str else bytes(message)
-            frame = _ws.encode_frame(
-                deflate.deflate(data), _ws.TEXT if type(message) is str else _ws.BINARY, True
-            )
+        if deflate is not None:
+            frame = self._deflated_frame(message)
+        elif message is _last_frame[0]:  # a broadcast: one frame for every recipient
+            frame = _last_frame[1]
         else:
             frame = _ws.encode_frame(message)
+            _last_frame[:] = message, frame
         self.transport.write(frame)
         if self.connection.write_paused:
             return self.connection.drained()
         return None
 
-    def send_frame(self, frame: bytes) -> Any:
-        """Write a frame encoded beforehand (the same frame to many clients)."""
-        if self.close_sent or self.connection.transport is None:
-            raise ConnectionResetError('websocket closed')
-        self.transport.write(frame)
-        if self.connection.write_paused:
-            return self.connection.drained()
-        return None
+    def _deflated_frame(self, message: Any) -> bytes:
+        """The frame of ``message``, compressed when it is over the threshold."""
+        text = type(message) is str
+        data = message.encode() if text else bytes(message)
+        if len(data) < self.deflate.threshold:
+            return _ws.encode_frame(message)
+        return _ws.encode_frame(self.deflate.deflate(data), _ws.TEXT if text else _ws.BINARY, True)
 
     def _write(self, frame: bytes) -> None:
         if self.connection.transport is not None:
