@@ -108,6 +108,13 @@ SERVERS = [
         maintenance='ours (~150 lines); httptools and uvloop are MagicStack, MIT/Apache, '
         'active (httptools 0.9.0, uvloop 0.23.0 latest, both 2026)',
     ),
+    Server(
+        'own-aiofastnet',
+        'own on aiofastnet transports (uvloop loop)',
+        ('httptools', 'aiofastnet', 'uvloop'),
+        maintenance='aiofastnet: aio-libs, 1.2.0, young (pulled in by picows 2.x); '
+        'Cython transports for any asyncio loop',
+    ),
 ]
 SERVER_BY_NAME = {server.name: server for server in SERVERS}
 

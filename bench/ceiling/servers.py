@@ -22,7 +22,9 @@ The servers:
 - ``picows``: websocket only (it answers nothing but GET upgrade requests);
 - ``socketify``: socketify.py's App (uWebSockets), websocket and HTTP;
 - ``own``: an ``asyncio.Protocol`` on uvloop, httptools for HTTP and a
-  minimal websocket framing in Python, just enough for the echo.
+  minimal websocket framing in Python, just enough for the echo;
+- ``own-aiofastnet``: the same protocol on aiofastnet's transports (the
+  Cython transports picows uses by default) instead of uvloop's.
 """
 
 from __future__ import annotations
@@ -41,7 +43,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
-SERVERS = ('uvicorn', 'granian-asgi', 'granian-rsgi', 'picows', 'socketify', 'own')
+SERVERS = (
+    'uvicorn',
+    'granian-asgi',
+    'granian-rsgi',
+    'picows',
+    'socketify',
+    'own',
+    'own-aiofastnet',
+)
 HOST = '127.0.0.1'
 
 
@@ -505,12 +515,17 @@ def serve_socketify() -> None:
     app.run()
 
 
-def serve_own() -> None:
+def serve_own(fastnet: bool = False) -> None:
     import uvloop
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(OwnProtocol, HOST, 0, backlog=1024)
+        if fastnet:
+            import aiofastnet
+
+            server = await aiofastnet.create_server(loop, OwnProtocol, HOST, 0, backlog=1024)
+        else:
+            server = await loop.create_server(OwnProtocol, HOST, 0, backlog=1024)
         print('PORT', server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
 
@@ -523,6 +538,8 @@ def main(argv: list[str]) -> None:
     name = argv[0]
     if name.startswith('granian-'):
         serve_granian(name.split('-', 1)[1])
+    elif name == 'own-aiofastnet':
+        serve_own(fastnet=True)
     else:
         globals()['serve_' + name]()
 
