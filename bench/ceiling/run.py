@@ -68,15 +68,15 @@ SERVERS = [
         'uvicorn',
         'uvicorn (httptools, websockets-sansio, uvloop)',
         ('uvicorn', 'httptools', 'websockets', 'uvloop'),
-        maintenance='Encode/Kludex, BSD-3; releases every few weeks (0.55.0 is the latest '
-        'on the index); the de-facto ASGI reference server',
+        maintenance='BSD-3 (encode); 0.55.0 is the newest of 202 releases on the index; '
+        'the reference ASGI server; pure Python on httptools/uvloop (MagicStack)',
     ),
     Server(
         'granian-asgi',
         'granian ASGI (1 worker, 1 runtime thread, st, uvloop, HTTP/1)',
         ('granian', 'uvloop'),
-        maintenance='emmett-framework (G. Barillari), BSD-3, Rust (hyper/tokio); '
-        'frequent releases (2.8.9 latest, ~40 releases in 2.x); one main maintainer',
+        maintenance='BSD-3, G. Barillari (emmett-framework), Rust (hyper/tokio) wheels; '
+        '2.8.9 is the newest, 49 of its 64 releases are 2.x: very active, one main author',
     ),
     Server(
         'granian-rsgi',
@@ -86,34 +86,34 @@ SERVERS = [
     ),
     Server(
         'picows',
-        'picows (uvloop)',
+        'picows (uvloop; aiofastnet transports, its default)',
         ('picows', 'aiofastnet', 'uvloop'),
         polling='n/a: picows is a websocket library, not an HTTP server; it answers only '
         'bodiless GET upgrade requests (a non-101 answer closes the connection), so no POST '
         'and no keep-alive long-poll',
-        maintenance='T. Kozlov, BSD-3, Cython; active (2.3.1 latest; 2.x in 2026); '
-        'one maintainer; websocket client+server only',
+        maintenance='MIT, T. Kozlov, Cython; 2.3.1 is the newest of 49 releases (wheel '
+        'files dated 2026-09), "Production/Stable"; one author; websocket client/server only',
     ),
     Server(
         'socketify',
         'socketify.py (uWebSockets via cffi)',
         ('socketify',),
-        maintenance='C. Spaciari, MIT; last release 0.0.31 (sdist of 2024-10-29), none '
-        'since; still 0.0.x; sdist ships prebuilt libsocketify .so files',
+        maintenance='MIT, C. Spaciari; 0.0.31 is the newest (sdist of 2024-10-29, nothing '
+        'since), still 0.0.x; ships prebuilt libsocketify .so files in the sdist',
     ),
     Server(
         'own',
         'own: asyncio.Protocol + httptools + Python ws framing (uvloop)',
         ('httptools', 'uvloop'),
-        maintenance='ours (~150 lines); httptools and uvloop are MagicStack, MIT/Apache, '
-        'active (httptools 0.9.0, uvloop 0.23.0 latest, both 2026)',
+        maintenance='ours (~145 lines in servers.py); httptools 0.9.0 (wheel files dated '
+        '2026-10) and uvloop 0.23.0 (2026-09), MagicStack, MIT/Apache, both the newest',
     ),
     Server(
         'own-aiofastnet',
         'own on aiofastnet transports (uvloop loop)',
         ('httptools', 'aiofastnet', 'uvloop'),
-        maintenance='aiofastnet: aio-libs, 1.2.0, young (pulled in by picows 2.x); '
-        'Cython transports for any asyncio loop',
+        maintenance='aiofastnet: MIT, T. Kozlov (picows author), aio-libs home; 1.2.0 is '
+        'the newest of 34 releases, young (0.0.2 to 1.2.0)',
     ),
 ]
 SERVER_BY_NAME = {server.name: server for server in SERVERS}
@@ -266,7 +266,13 @@ def table(args: argparse.Namespace, results: dict, found: dict[str, str]) -> lis
     return lines
 
 
-def report(args: argparse.Namespace, argv: list[str], results: dict, minutes: float) -> str:
+def report(
+    args: argparse.Namespace,
+    argv: list[str],
+    results: dict,
+    minutes: float,
+    rerun: list[tuple[str, str]],
+) -> str:
     found = versions(args.python)
     node = subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(
@@ -293,6 +299,11 @@ def report(args: argparse.Namespace, argv: list[str], results: dict, minutes: fl
         'Run of %s, %.1f min, commit %s, Python %s, node %s, 2 cores.'
         % (datetime.date.today().isoformat(), minutes, commit, found.get('python'), node),
     ]
+    if args.merge:
+        lines.append(
+            'Merged with the earlier run %s; re-measured by this command: %s.'
+            % (args.merge.name, ', '.join('%s/%s' % key for key in rerun))
+        )
     if errors:
         lines.append('%d runs failed and are left out of the medians.' % errors)
     lines += ['', *table(args, results, found), '']
@@ -322,6 +333,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--warmup', type=float, default=0.5, help='warm-up seconds per run')
     parser.add_argument('--write', action='store_true', help='update bench/RESULTS.md')
     parser.add_argument('--json', type=Path, help='also dump every raw result here')
+    parser.add_argument(
+        '--merge',
+        type=Path,
+        help="an earlier run's --json: the cells measured now replace its cells (re-run rows)",
+    )
     parser.add_argument('--python', default=sys.executable, help='interpreter for the servers')
     parser.add_argument('--server-cpu', default='1')
     parser.add_argument('--load-cpu', default='0')
@@ -338,7 +354,14 @@ def main(argv: list[str]) -> None:
         args.server_cpu = args.load_cpu = None
     started = time.monotonic()
     results = run_all(args)
-    section = report(args, argv, results, (time.monotonic() - started) / 60)
+    rerun = sorted(results)
+    if args.merge:
+        earlier = {
+            tuple(key.split('|')): runs for key, runs in json.loads(args.merge.read_text()).items()
+        }
+        results = {**earlier, **results}
+        args.servers = [s for s in SERVERS if any(k[1] == s.name for k in results)]
+    section = report(args, argv, results, (time.monotonic() - started) / 60, rerun)
     print(section)
     if args.json:
         args.json.write_text(json.dumps({'|'.join(k): v for k, v in results.items()}, indent=1))
