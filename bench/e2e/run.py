@@ -155,13 +155,16 @@ def start_server(settings: Settings, lib: str, mode: str, log: Any) -> tuple[sub
         '--broadcast',
         settings.broadcast if lib == 'fast' else 'loop',
     ]
+    return launch(taskset(settings.server_cpu, argv), log, '%s/%s' % (lib, mode))
+
+
+def launch(argv: list[str], log: Any, what: str, wait: float = 30) -> tuple[subprocess.Popen, int]:
+    """Start a server that prints ``PORT <n>`` once it listens; return it and the port."""
     env = dict(os.environ, PYTHONWARNINGS='ignore')  # eventlet's deprecation banner
-    proc = subprocess.Popen(
-        taskset(settings.server_cpu, argv), stdout=subprocess.PIPE, stderr=log, env=env, text=True
-    )
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if selector.select(timeout=0.5):
                 line = proc.stdout.readline()
@@ -170,7 +173,7 @@ def start_server(settings: Settings, lib: str, mode: str, log: Any) -> tuple[sub
                 if not line:
                     break
     stop_server(proc)
-    raise RuntimeError('server %s/%s did not start' % (lib, mode))
+    raise RuntimeError('server %s did not start' % what)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -191,31 +194,45 @@ def run_one(settings: Settings, scenario: Scenario, mode: str, lib: str) -> dict
     with tempfile.TemporaryFile('w+') as log:
         proc, port = start_server(settings, lib, mode, log)
         try:
-            config = dict(
-                scenario.load,
-                port=port,
-                serverPid=proc.pid,
-                clkTck=os.sysconf('SC_CLK_TCK'),
-                warmup=settings.warmup,
-                duration=settings.duration,
-                maxMessages=2_000_000,
-                timeout=settings.warmup + settings.duration + 60,
-            )
-            done = subprocess.run(
-                taskset(settings.load_cpu, ['node', str(HERE / 'loadgen.js'), json.dumps(config)]),
-                capture_output=True,
-                text=True,
-                timeout=config['timeout'] + 10,
+            result = drive(
+                dict(scenario.load, port=port, serverPid=proc.pid),
+                settings.warmup,
+                settings.duration,
+                settings.load_cpu,
             )
         finally:
             stop_server(proc)
-        lines = done.stdout.strip().splitlines()
-        result = json.loads(lines[-1]) if lines else {'error': done.stderr.strip()[-2000:]}
-        if result.get('messages') == 0:  # a stalled run would read as an infinite speed-up
-            result = {'error': 'no answer in the measured window: %s' % json.dumps(result)}
-        if 'error' in result:
-            log.seek(0)
-            result['error'] += '\nserver log:\n' + log.read()[-2000:]
+        return with_server_log(result, log)
+
+
+def drive(config: dict, warmup: float, duration: float, load_cpu: str | None) -> dict:
+    """One bounded load generator run against a listening server; its JSON result."""
+    config = dict(
+        config,
+        clkTck=os.sysconf('SC_CLK_TCK'),
+        warmup=warmup,
+        duration=duration,
+        maxMessages=2_000_000,
+        timeout=warmup + duration + 60,
+    )
+    done = subprocess.run(
+        taskset(load_cpu, ['node', str(HERE / 'loadgen.js'), json.dumps(config)]),
+        capture_output=True,
+        text=True,
+        timeout=config['timeout'] + 10,
+    )
+    lines = done.stdout.strip().splitlines()
+    result = json.loads(lines[-1]) if lines else {'error': done.stderr.strip()[-2000:]}
+    if result.get('messages') == 0:  # a stalled run would read as an infinite speed-up
+        result = {'error': 'no answer in the measured window: %s' % json.dumps(result)}
+    return result
+
+
+def with_server_log(result: dict, log: Any) -> dict:
+    """An error result gets the tail of the server's log (``log``: its stderr file)."""
+    if 'error' in result:
+        log.seek(0)
+        result['error'] += '\nserver log:\n' + log.read()[-2000:]
     return result
 
 
