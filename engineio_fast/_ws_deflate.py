@@ -91,13 +91,13 @@ class PerMessageDeflate:
         return out[:-4] if out.endswith(_TAIL) else out
 
 
-def _window_bits(value: str, low: int) -> int | None:
-    """A window size parameter's value (``low`` to 15), or None when invalid."""
+def _window_bits(value: str) -> int | None:
+    """A window size parameter's value (8 to 15), or None when invalid."""
     value = value.strip('"')
     if not value.isdigit() or not value.isascii() or value.startswith('0'):
         return None
     bits = int(value)
-    return bits if low <= bits <= 15 else None
+    return bits if 8 <= bits <= 15 else None
 
 
 class _Answer(NamedTuple):
@@ -132,13 +132,13 @@ def _accept(params: list[str], option: WebSocketCompression) -> _Answer | None:
             else:
                 client_no_context = True
         elif name == 'server_max_window_bits':
-            server_bits = _window_bits(value, 8)
+            server_bits = _window_bits(value)
             if server_bits is None:
                 return None
         elif name == 'client_max_window_bits':
             # Without a value the client only says it supports the parameter.
             if eq:
-                client_bits = _window_bits(value, 8)
+                client_bits = _window_bits(value)
                 if client_bits is None:
                     return None
         else:
