@@ -18,7 +18,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy, memmove
 
-from .exceptions import WebSocketProtocolError
+from .exceptions import EncodeError, WebSocketProtocolError
 
 
 cdef extern from "Python.h":
@@ -131,7 +131,8 @@ cdef class FrameReader:
 
     :param max_message_size: the largest message accepted, in bytes (the
                              sum of its fragments, and its inflated size).
-    :param inflate: the negotiated permessage-deflate object, or None.
+    :param inflate: the negotiated permessage-deflate object (anything with
+                    ``inflate(payload, limit) -> bytes``), or None.
     """
 
     cdef unsigned char* _buf
@@ -144,6 +145,8 @@ cdef class FrameReader:
     cdef bint _compressed
     cdef list _fragments
     cdef Py_ssize_t _size
+    # Set while feed runs: _parse holds a pointer into _buf across Python calls.
+    cdef bint _busy
 
     def __init__(self, max_message_size, inflate=None):
         max_message_size = index(max_message_size)
@@ -170,7 +173,10 @@ cdef class FrameReader:
         cdef Py_buffer view
         cdef list events = []
         cdef Py_ssize_t used
+        if self._busy:
+            raise RuntimeError('FrameReader.feed is already running (another thread?)')
         _get_buffer(data, &view, 'feed() needs a C-contiguous bytes-like object, not %s')
+        self._busy = True
         try:
             if self._start == self._end:
                 # Nothing pending: parse the caller's bytes, keep only the tail.
@@ -190,6 +196,7 @@ cdef class FrameReader:
                         self._cap = 0
         finally:
             PyBuffer_Release(&view)
+            self._busy = False
         return events
 
     cdef int _append(self, const unsigned char* data, Py_ssize_t n) except -1:
@@ -339,9 +346,9 @@ cdef bytes _build(const unsigned char* data, Py_ssize_t size, int opcode, bint r
     cdef unsigned char* out
     if opcode >= _CLOSE:
         if size > 125:
-            raise ValueError('control frame payload over 125 bytes')
+            raise EncodeError('control frame payload over 125 bytes')
         if rsv1:
-            raise ValueError('RSV1 set on a control frame')
+            raise EncodeError('RSV1 set on a control frame')
     head = 2 if size < 126 else 4 if size < 65536 else 10
     frame = PyBytes_FromStringAndSize(NULL, head + size)
     out = <unsigned char*>PyBytes_AS_STRING(frame)
@@ -372,9 +379,12 @@ def encode_frame(payload, int opcode=0, bint rsv1=False):
     cdef const char* text
     cdef Py_ssize_t size
     if not (0 <= opcode <= _BINARY or _CLOSE <= opcode <= _PONG):
-        raise ValueError('unknown opcode %r' % (opcode,))
+        raise EncodeError('unknown opcode %r' % (opcode,))
     if isinstance(payload, str):
-        text = PyUnicode_AsUTF8AndSize(payload, &size)
+        try:
+            text = PyUnicode_AsUTF8AndSize(payload, &size)
+        except UnicodeEncodeError:
+            raise EncodeError('frame text is not valid UTF-8') from None
         return _build(<const unsigned char*>text, size, opcode or _TEXT, rsv1)
     _get_buffer(payload, &view, 'payload must be str or a C-contiguous bytes-like object, not %s')
     try:
@@ -387,8 +397,12 @@ def encode_close(code=None, reason=''):
     """A close frame: empty when ``code`` is None, else the code and ``reason``."""
     if code is None:
         if reason:
-            raise ValueError('a close reason needs a close code')
+            raise EncodeError('a close reason needs a close code')
         return _EMPTY_CLOSE
     if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
-        raise ValueError('close code %r may not be sent' % (code,))
-    return encode_frame(code.to_bytes(2, 'big') + reason.encode('utf-8'), _CLOSE)
+        raise EncodeError('close code %r may not be sent' % (code,))
+    try:
+        reason = reason.encode('utf-8')
+    except UnicodeEncodeError:
+        raise EncodeError('close reason is not valid UTF-8') from None
+    return encode_frame(code.to_bytes(2, 'big') + reason, _CLOSE)

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import struct
 from operator import index
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-from .exceptions import WebSocketProtocolError
+from .exceptions import EncodeError, WebSocketProtocolError
+
+if TYPE_CHECKING:  # the inflater's type only
+    from ._ws_deflate import PerMessageDeflate
 
 TEXT = 0x1
 BINARY = 0x2
@@ -32,12 +35,6 @@ _OPCODES = frozenset((0, TEXT, BINARY, CLOSE, PING, PONG))
 _HEADER_16 = struct.Struct('!BBH').pack
 _HEADER_64 = struct.Struct('!BBQ').pack
 _EMPTY_CLOSE = b'\x88\x00'
-
-
-class Inflater(Protocol):
-    """What ``FrameReader`` needs from permessage-deflate (``_ws_deflate.PerMessageDeflate``)."""
-
-    def inflate(self, payload: bytes, limit: int) -> bytes: ...
 
 
 def _sendable(code: int) -> bool:
@@ -75,10 +72,11 @@ class FrameReader:
 
     :param max_message_size: the largest message accepted, in bytes (the
                              sum of its fragments, and its inflated size).
-    :param inflate: the negotiated permessage-deflate object, or None.
+    :param inflate: the negotiated permessage-deflate object (anything with
+                    ``inflate(payload, limit) -> bytes``), or None.
     """
 
-    def __init__(self, max_message_size: int, inflate: Inflater | None = None) -> None:
+    def __init__(self, max_message_size: int, inflate: PerMessageDeflate | None = None) -> None:
         max_message_size = index(max_message_size)
         if max_message_size < 0:
             raise ValueError('max_message_size must be >= 0')
@@ -213,9 +211,12 @@ def encode_frame(
     :param rsv1: set RSV1 (a permessage-deflate compressed message).
     """
     if opcode not in _OPCODES:
-        raise ValueError('unknown opcode %r' % (opcode,))
+        raise EncodeError('unknown opcode %r' % (opcode,))
     if isinstance(payload, str):
-        payload = payload.encode('utf-8')
+        try:
+            payload = payload.encode('utf-8')
+        except UnicodeEncodeError:
+            raise EncodeError('frame text is not valid UTF-8') from None
         size = len(payload)
         opcode = opcode or TEXT
     else:
@@ -232,9 +233,9 @@ def encode_frame(
         opcode = opcode or BINARY
     if opcode >= CLOSE:
         if size > 125:
-            raise ValueError('control frame payload over 125 bytes')
+            raise EncodeError('control frame payload over 125 bytes')
         if rsv1:
-            raise ValueError('RSV1 set on a control frame')
+            raise EncodeError('RSV1 set on a control frame')
     first = 0xC0 | opcode if rsv1 else 0x80 | opcode
     if size < 126:
         header = bytes((first, size))
@@ -249,8 +250,12 @@ def encode_close(code: int | None = None, reason: str = '') -> bytes:
     """A close frame: empty when ``code`` is None, else the code and ``reason``."""
     if code is None:
         if reason:
-            raise ValueError('a close reason needs a close code')
+            raise EncodeError('a close reason needs a close code')
         return _EMPTY_CLOSE
     if not _sendable(code):
-        raise ValueError('close code %r may not be sent' % (code,))
-    return encode_frame(code.to_bytes(2, 'big') + reason.encode('utf-8'), CLOSE)
+        raise EncodeError('close code %r may not be sent' % (code,))
+    try:
+        reason = reason.encode('utf-8')
+    except UnicodeEncodeError:
+        raise EncodeError('close reason is not valid UTF-8') from None
+    return encode_frame(code.to_bytes(2, 'big') + reason, CLOSE)

@@ -23,7 +23,7 @@ from strategies import any_text
 
 from engineio_fast._ws_compression import WebSocketCompression
 from engineio_fast._ws_deflate import PerMessageDeflate, negotiate
-from engineio_fast.exceptions import WebSocketProtocolError
+from engineio_fast.exceptions import EncodeError, WebSocketProtocolError
 
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
 CONTINUATION = 0x0
@@ -308,7 +308,7 @@ def test_encode_frame_read_back(ws, message, key, cuts):
     """Property: a server frame, masked as a client would send it, reads back as itself."""
     try:
         frame = ws.encode_frame(message)
-    except UnicodeEncodeError:
+    except EncodeError:
         assert isinstance(message, str)  # lone surrogates cannot go on the wire
         return
     events = feed_all(ws.FrameReader(LIMIT), pieces_of(mask_server_frame(frame, key), cuts))
@@ -688,14 +688,14 @@ def test_encode_frame_vectors(ws, payload, opcode, rsv1, expected):
 @pytest.mark.parametrize(
     ('args', 'error', 'message'),
     [
-        (('x', 3), ValueError, 'unknown opcode 3'),
-        (('x', -1), ValueError, 'unknown opcode -1'),
-        (('x', 16), ValueError, 'unknown opcode 16'),
-        ((b'x' * 126, PING), ValueError, 'control frame payload over 125 bytes'),
-        ((b'', CLOSE, True), ValueError, 'RSV1 set on a control frame'),
+        (('x', 3), EncodeError, 'unknown opcode 3'),
+        (('x', -1), EncodeError, 'unknown opcode -1'),
+        (('x', 16), EncodeError, 'unknown opcode 16'),
+        ((b'x' * 126, PING), EncodeError, 'control frame payload over 125 bytes'),
+        ((b'', CLOSE, True), EncodeError, 'RSV1 set on a control frame'),
         ((1,), TypeError, 'payload must be str or a C-contiguous bytes-like object, not int'),
         ((memoryview(b'abcd')[::2],), TypeError, 'not memoryview'),
-        (('\ud800',), UnicodeEncodeError, 'surrogates not allowed'),
+        (('\ud800',), EncodeError, 'frame text is not valid UTF-8'),
     ],
 )
 def test_encode_frame_refuses(ws, args, error, message):
@@ -719,10 +719,11 @@ def test_encode_close_vectors(ws):
         ((999,), 'close code 999 may not be sent'),
         ((5000,), 'close code 5000 may not be sent'),
         ((1000, 'x' * 124), 'control frame payload over 125 bytes'),
+        ((1000, '\udc80'), 'close reason is not valid UTF-8'),
     ],
 )
 def test_encode_close_refuses(ws, args, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(EncodeError, match=message):
         ws.encode_close(*args)
 
 
@@ -1024,3 +1025,19 @@ def test_deflate_inflate_round_trip(messages, server_no_context, window, level):
     )
     for message in messages:
         assert receiver.inflate(sender.deflate(message), len(message)) == message
+
+
+def test_compiled_reader_refuses_a_reentrant_feed(ws_c):
+    """The C reader parses from its own buffer across Python calls: a nested feed must not move it."""
+
+    class Reentrant:
+        def inflate(self, payload: bytes, limit: int) -> bytes:
+            reader.feed(client_frame(b'x' * 5000, BINARY))
+            return payload
+
+    reader = ws_c.FrameReader(LIMIT, Reentrant())
+    frame = client_frame(b'hi', BINARY, rsv=RSV1)
+    # With a byte pending, the next feed parses from the reader's own buffer.
+    assert reader.feed(frame[:1]) == []
+    with pytest.raises(RuntimeError, match='FrameReader.feed is already running'):
+        reader.feed(frame[1:])
