@@ -96,7 +96,9 @@ class FrameReader:
         :returns: in stream order, ``str`` and ``bytes`` messages,
                   ``(PING, payload)``, ``(PONG, payload)`` and
                   ``(CLOSE, code or None, reason)`` tuples.
-        :raises WebSocketProtocolError: the client broke the protocol.
+        :raises WebSocketProtocolError: the client broke the protocol; the events
+                                        parsed before it in this call are lost,
+                                        and the reader is unusable after it.
         """
         buffer = self._buffer
         try:
