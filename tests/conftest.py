@@ -204,13 +204,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action='store_true',
         default=False,
         dest='no_c_extensions',
-        help='Deselect the tests of the compiled codec (test the pure-Python twin only).',
+        help='Deselect the tests of the compiled extensions (test the pure-Python twins only).',
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        'markers', '%s: runs against the compiled codec extension.' % C_EXT_MARK.name
+        'markers', '%s: runs against a compiled extension (_codec_c, _ws_c).' % C_EXT_MARK.name
     )
 
 
