@@ -1,4 +1,4 @@
-"""Build script: compiles the Cython codec when it can.
+"""Build script: compiles the Cython extensions (codec, WebSocket framing) when it can.
 
 ENGINEIO_FAST_NO_EXTENSIONS=1 skips the extension (pure-Python install);
 ENGINEIO_FAST_BUILD_EXTENSION=yes makes a failed build fatal instead of
@@ -14,7 +14,7 @@ from setuptools.command.build_ext import build_ext
 
 NO_EXTENSIONS = os.environ.get('ENGINEIO_FAST_NO_EXTENSIONS', '') not in ('', '0')
 MUST_BUILD = os.environ.get('ENGINEIO_FAST_BUILD_EXTENSION', '') == 'yes'
-CYTHON_MODULES = ['engineio_fast._codec_c']
+CYTHON_MODULES = ['engineio_fast._codec_c', 'engineio_fast._ws_c']
 
 
 class OptionalBuildExt(build_ext):

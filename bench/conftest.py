@@ -45,6 +45,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import engineio.packet as up_packet  # noqa: E402
 import engineio.payload as up_payload  # noqa: E402
+from wsproto.frame_protocol import FrameProtocol  # noqa: E402
 
 import engineio_fast  # noqa: E402
 import engineio_fast._codec as fast_codec  # noqa: E402
@@ -69,11 +70,11 @@ if not Path(engineio_fast.__file__).resolve().is_relative_to(REPO_ROOT):
     raise RuntimeError(f'engineio_fast imported from {engineio_fast.__file__}, not {REPO_ROOT}')
 
 
-def _load_twin(name: str) -> ModuleType:
-    """Import a codec twin; the compiled one must really be compiled."""
-    module = importlib.import_module(f'engineio_fast._codec_{name}')
+def _load_twin(name: str, stem: str = '_codec') -> ModuleType:
+    """Import a twin (codec or ``_ws`` framing); the compiled one must really be compiled."""
+    module = importlib.import_module(f'engineio_fast.{stem}_{name}')
     if name == 'c' and module.__file__.endswith('.py'):
-        raise RuntimeError(f'engineio_fast._codec_c is not compiled: {module.__file__}')
+        raise RuntimeError(f'engineio_fast.{stem}_c is not compiled: {module.__file__}')
     return module
 
 
@@ -259,3 +260,46 @@ def compat_impl(request: pytest.FixtureRequest, _upstream_limits: None) -> Itera
     finally:
         for name, value in saved.items():
             setattr(fast_codec, name, value)
+
+
+# -- WebSocket framing group (bench/test_ws.py) --------------------------------
+
+
+class WsImpl:
+    """Our framing twin (``_ws_c`` or ``_ws_py``): one reader's ``feed``, ``encode_frame``."""
+
+    def __init__(self, name: str, ws: ModuleType):
+        self.name = name
+        self.ws = ws
+
+    def feed(self, frame: bytes) -> Prepared:
+        return self.ws.FrameReader(MAX_BYTES).feed, (frame,)
+
+    def encode_frame(self, payload: str | bytes) -> Prepared:
+        return self.ws.encode_frame, (payload,)
+
+
+class UpstreamWsImpl:
+    """python-engineio's websocket framing: simple-websocket runs wsproto's FrameProtocol."""
+
+    name = 'upstream'
+
+    def feed(self, frame: bytes) -> Prepared:
+        protocol = FrameProtocol(client=False, extensions=[])
+
+        def feed(data: bytes) -> list:
+            protocol.receive_bytes(data)
+            return [f.payload for f in protocol.received_frames()]
+
+        return feed, (frame,)
+
+    def encode_frame(self, payload: str | bytes) -> Prepared:
+        return FrameProtocol(client=False, extensions=[]).send_data, (payload,)
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def ws_impl(request: pytest.FixtureRequest) -> Any:
+    """Framing group: our ``_ws`` twins (``c``, ``py``) or wsproto, upstream's framing."""
+    if request.param == 'upstream':
+        return UpstreamWsImpl()
+    return WsImpl(request.param, _load_twin(request.param, '_ws'))

@@ -53,3 +53,17 @@ class ProtocolError(EngineIOError):
         self.status = status
         self.message = message
         self.code = code
+
+
+class WebSocketProtocolError(EngineIOError):
+    """A client broke the WebSocket protocol: close the connection with ``code``.
+
+    :param code: the close code to send (RFC 6455 section 7.4.1: 1002
+                 protocol error, 1007 invalid data, 1009 message too big).
+    :param reason: why, for the close frame and the log.
+    """
+
+    def __init__(self, code: int, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

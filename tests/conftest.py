@@ -1,8 +1,9 @@
-"""Shared fixtures: the codec backend (compiled or pure Python) and hypothesis profile.
+"""Shared fixtures: the codec and WebSocket framing backends (compiled or pure Python), hypothesis.
 
 Every codec test takes ``codec`` and so runs once per backend: ``[py]`` on
 ``engineio_fast._codec_py`` and ``[c]`` on the compiled ``engineio_fast._codec_c``
-(marked ``c_extension``).  ``--no-c-extensions`` deselects the compiled runs.
+(marked ``c_extension``); framing tests take ``ws`` (``_ws_py`` / ``_ws_c``)
+the same way.  ``--no-c-extensions`` deselects the compiled runs.
 When the extension is missing and the option is not given, the compiled runs
 FAIL with a message saying so: a missing build must never pass silently.
 """
@@ -82,9 +83,11 @@ class MissingExtension:
 
 @dataclass(frozen=True)
 class CodecImplementation:
-    """One codec backend: the pure-Python twin or the compiled extension."""
+    """One backend of a twin pair: the pure-Python twin or the compiled extension."""
 
     is_pure_python: bool
+    #: The twins' common prefix: ``_codec`` (the codec) or ``_ws`` (WebSocket framing).
+    stem: str = '_codec'
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -93,7 +96,7 @@ class CodecImplementation:
 
     @property
     def module_name(self) -> str:
-        return 'engineio_fast._codec_py' if self.is_pure_python else 'engineio_fast._codec_c'
+        return 'engineio_fast.%s_%s' % (self.stem, self.tag)
 
     @property
     def module(self) -> ModuleType | MissingExtension:
@@ -112,6 +115,8 @@ class CodecImplementation:
 
 PY_IMPL = CodecImplementation(is_pure_python=True)
 C_IMPL = CodecImplementation(is_pure_python=False)
+WS_PY_IMPL = CodecImplementation(is_pure_python=True, stem='_ws')
+WS_C_IMPL = CodecImplementation(is_pure_python=False, stem='_ws')
 
 
 @pytest.fixture(
@@ -138,6 +143,33 @@ def codec_py() -> ModuleType:
 @pytest.fixture(scope='session', params=(pytest.param(C_IMPL, marks=C_EXT_MARK, id='c'),))
 def codec_c(request: pytest.FixtureRequest) -> ModuleType:
     """The compiled twin, for parity tests (compiled-only, so marked ``c_extension``)."""
+    return request.param.module
+
+
+@pytest.fixture(
+    scope='session',
+    params=(pytest.param(WS_C_IMPL, marks=C_EXT_MARK, id='c'), pytest.param(WS_PY_IMPL, id='py')),
+)
+def ws_implementation(request: pytest.FixtureRequest) -> CodecImplementation:
+    """The WebSocket framing backend under test, one run per backend."""
+    return request.param
+
+
+@pytest.fixture(scope='session')
+def ws(ws_implementation: CodecImplementation) -> ModuleType:
+    """The framing module under test (``_ws_py`` or ``_ws_c``)."""
+    return ws_implementation.module
+
+
+@pytest.fixture(scope='session')
+def ws_py() -> ModuleType:
+    """The pure-Python framing twin, for parity tests."""
+    return WS_PY_IMPL.module
+
+
+@pytest.fixture(scope='session', params=(pytest.param(WS_C_IMPL, marks=C_EXT_MARK, id='c'),))
+def ws_c(request: pytest.FixtureRequest) -> ModuleType:
+    """The compiled framing twin, for parity tests (marked ``c_extension``)."""
     return request.param.module
 
 
@@ -172,13 +204,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action='store_true',
         default=False,
         dest='no_c_extensions',
-        help='Deselect the tests of the compiled codec (test the pure-Python twin only).',
+        help='Deselect the tests of the compiled extensions (test the pure-Python twins only).',
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        'markers', '%s: runs against the compiled codec extension.' % C_EXT_MARK.name
+        'markers', '%s: runs against a compiled extension (_codec_c, _ws_c).' % C_EXT_MARK.name
     )
 
 

@@ -20,7 +20,8 @@ import engineio_fast
 
 PACKAGE_DIR = Path(engineio_fast.__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
-COMPILED = 'engineio_fast._codec_c'
+#: The compiled twins (the chooser of each must pick it by default).
+COMPILED = ('engineio_fast._codec_c', 'engineio_fast._ws_c')
 
 
 #: Importable only inside its host program (the ``uwsgi`` module exists only
@@ -34,14 +35,14 @@ THIRD_PARTY_WARNINGS = {
 
 
 def _modules() -> list:
-    names = {'engineio_fast', COMPILED}
+    names = {'engineio_fast', *COMPILED}
     names.update(
         info.name
         for info in pkgutil.walk_packages([str(PACKAGE_DIR)], prefix='engineio_fast.')
         if info.name not in HOST_ONLY
     )
     return [
-        pytest.param(name, marks=pytest.mark.c_extension) if name == COMPILED else name
+        pytest.param(name, marks=pytest.mark.c_extension) if name in COMPILED else name
         for name in sorted(names)
     ]
 
@@ -82,7 +83,7 @@ def test_module_imports_alone_with_warnings_as_errors(module):
     proc = run_python(warning_prelude(module) + 'import %s' % module)
     hint = (
         ' (is the extension built? `python setup.py build_ext --inplace`)'
-        if module == COMPILED
+        if module in COMPILED
         else ''
     )
     assert proc.returncode == 0, 'import %s failed%s:\n%s' % (module, hint, proc.stderr)
@@ -146,6 +147,40 @@ def test_no_extensions_env_var_forces_the_pure_python_twin():
     }
 
 
+# Which backend each name of the WebSocket framing chooser comes from.
+_WS_BACKEND_REPORT = """
+import json, sys
+from engineio_fast import _ws, _ws_py
+compiled = sys.modules.get('engineio_fast._ws_c')
+def origin(name):
+    obj = getattr(_ws, name)
+    if obj is getattr(_ws_py, name):
+        return 'py'
+    if compiled is not None and obj is getattr(compiled, name):
+        return 'c'
+    return 'other'
+print(json.dumps({
+    'USE_EXTENSIONS': _ws.USE_EXTENSIONS,
+    'origins': sorted({origin(n) for n in ('FrameReader', 'encode_close', 'encode_frame')}),
+    'compiled_loaded': compiled is not None,
+}))
+"""
+
+
+def test_ws_chooser_picks_the_compiled_framing_by_default(c_extensions_enabled):
+    """issue 17: ``_ws`` binds one backend's names, the compiled one when built."""
+    report = run_json(_WS_BACKEND_REPORT)
+    assert report['origins'] == (['c'] if report['USE_EXTENSIONS'] else ['py'])
+    if c_extensions_enabled:
+        assert report['USE_EXTENSIONS'] is True, 'compiled framing not in use: %r' % report
+
+
+def test_ws_chooser_no_extensions_env_var_forces_the_pure_python_twin():
+    """issue 17: ENGINEIO_FAST_NO_EXTENSIONS=1 selects ``_ws_py`` and never loads ``_ws_c``."""
+    report = run_json(_WS_BACKEND_REPORT, ENGINEIO_FAST_NO_EXTENSIONS='1')
+    assert report == {'USE_EXTENSIONS': False, 'origins': ['py'], 'compiled_loaded': False}
+
+
 # -- layering ----------------------------------------------------------------------------------------
 
 # STYLE.md "Who may import what" as ranked layers; lower never imports higher.
@@ -163,9 +198,13 @@ LAYER_RULES: list[tuple[str, str]] = [
     ('foundation', '_optional'),
     ('foundation', '_logging'),
     ('compression', '_*compression'),  # zlib helpers both twins share (K-02), websocket deflate
+    ('compression', '_ws_deflate'),  # permessage-deflate both framing twins share
     ('codec', '_codec_*'),  # the twins _codec_py and _codec_c
+    ('codec', '_ws_py'),  # the WebSocket framing twins
+    ('codec', '_ws_c'),
     ('codec', 'json_fast'),
     ('chooser', '_codec'),
+    ('chooser', '_ws'),
     ('packet', 'packet'),
     ('payload', 'payload'),
     ('protocol', '_protocol'),
@@ -195,9 +234,9 @@ LAYER_RULES: list[tuple[str, str]] = [
 #: Bottom to top: codec -> packet/payload -> _protocol -> base_* -> sync/async -> drivers/apps.
 LAYER_ORDER = [
     'foundation',  # stdlib only: exceptions, json shim, constants
-    'compression',  # _http_compression (one gzip/deflate for both twins), _ws_compression
-    'codec',  # the codec twins and json_fast
-    'chooser',  # _codec picks a twin
+    'compression',  # _http_compression (one gzip/deflate for both twins), _ws_compression, _ws_deflate
+    'codec',  # the codec twins, the WebSocket framing twins and json_fast
+    'chooser',  # _codec and _ws pick a twin
     'packet',
     'payload',
     'protocol',  # sans-IO decisions
@@ -213,7 +252,7 @@ LAYER_ORDER = [
 PEERS_ALLOWED = {'protocol', 'apps', 'entry'}
 #: Layers that load nothing outside the stdlib (json_fast may load orjson).
 STDLIB_ONLY_LAYERS = {'foundation', 'compression', 'chooser'}
-STDLIB_ONLY_EXTRA = {'_codec_py', '_codec_c'}
+STDLIB_ONLY_EXTRA = {'_codec_py', '_codec_c', '_ws_py', '_ws_c'}
 #: stdlib modules a sans-IO module never loads (STYLE rule 5: no I/O, no threads).
 IO_MODULES = {'asyncio', 'socket', 'threading', 'selectors'}
 
@@ -226,7 +265,9 @@ def layer_of(module: str) -> str | None:
 def _project_modules() -> list[str]:
     """Every engineio_fast submodule, relative names (the compiled one included)."""
     walk = pkgutil.walk_packages([str(PACKAGE_DIR)], prefix='engineio_fast.')
-    return sorted({info.name.split('.', 1)[1] for info in walk} | {COMPILED.split('.', 1)[1]})
+    return sorted(
+        {info.name.split('.', 1)[1] for info in walk} | {m.split('.', 1)[1] for m in COMPILED}
+    )
 
 
 def allowed_imports(module: str) -> set[str]:
@@ -282,7 +323,9 @@ print(json.dumps({
 @pytest.mark.parametrize(
     'module',
     [
-        pytest.param(name, marks=pytest.mark.c_extension) if name == '_codec_c' else name
+        pytest.param(name, marks=pytest.mark.c_extension)
+        if 'engineio_fast.' + name in COMPILED
+        else name
         for name in _project_modules()
         # the top layer may load anything; a host-only driver cannot load here
         if layer_of(name) not in (None, 'entry') and 'engineio_fast.' + name not in HOST_ONLY
