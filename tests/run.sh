@@ -45,9 +45,10 @@ cd "$WORK"
 
 echo "== compiled build, twin forced at run time =="
 # Every server mode ran above; the codec is the same in all of them, so one
-# sync and one async mode cover the pure twin.  The HTTP-server matrix and the
-# upstream suites run once, above.
-ENGINEIO_FAST_NO_EXTENSIONS=1 ENGINEIO_FAST_TEST_MODES="threading asgi" "$WORK/compiled/bin/pytest" "$ROOT/tests" --rootdir "$ROOT" \
+# sync and one async mode cover the pure twin, and the native mode its own
+# framing twin (_ws_py).  The HTTP-server matrix and the upstream suites run
+# once, above.
+ENGINEIO_FAST_NO_EXTENSIONS=1 ENGINEIO_FAST_TEST_MODES="threading asgi native" "$WORK/compiled/bin/pytest" "$ROOT/tests" --rootdir "$ROOT" \
     --ignore="$ROOT/tests/conformance" --ignore="$ROOT/tests/compat/test_upstream_suites.py" \
     --no-c-extensions "${PYTEST_ARGS[@]}"
 

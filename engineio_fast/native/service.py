@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..async_drivers.asgi import ASGIApp
+from ..async_server import AsyncServer
 from . import connection as conn_states
 from .asgi import ASGIAdapter
 
@@ -72,6 +73,17 @@ class ProxyHeaders:
         return peer, scheme
 
 
+def engineio_server_of(app: Any) -> AsyncServer | None:
+    """The ``AsyncServer`` behind an ``ASGIApp``: engineio_fast's own, or the
+    ``eio`` of python-socketio's server; None for any other application."""
+    if not isinstance(app, ASGIApp):
+        return None
+    server = app.engineio_server
+    if not isinstance(server, AsyncServer):
+        server = getattr(server, 'eio', None)
+    return server if isinstance(server, AsyncServer) else None
+
+
 class Service:
     """One native server's shared state (see ``native/server.py``)."""
 
@@ -91,7 +103,7 @@ class Service:
         self.logger = logging.getLogger('engineio_fast.native')
         self.connections: set = set()
         self.tasks: set = set()
-        self.eio = app.engineio_server if isinstance(app, ASGIApp) else None
+        self.eio = engineio_server_of(app)
         self.engineio_path = app.engineio_path.encode('latin-1') if self.eio is not None and app.engineio_path else None
         if self.eio is not None:
             from . import driver

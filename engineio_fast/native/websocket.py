@@ -20,7 +20,7 @@ from .._constants import INTERNAL_ERROR, MESSAGE_TOO_BIG, NORMAL_CLOSURE
 from .._ws_deflate import negotiate
 from ..async_drivers._close_codes import FAILURE_CODES
 from ..base_server import WEBSOCKET_HEADERS
-from ..exceptions import ContentTooLongError
+from ..exceptions import ContentTooLongError, WebSocketProtocolError
 
 GOING_AWAY = 1001
 _GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -104,7 +104,7 @@ class ServerWebSocket:
             return
         try:
             events = self.reader.feed(data)
-        except _ws.WebSocketProtocolError as error:
+        except WebSocketProtocolError as error:
             if error.code == MESSAGE_TOO_BIG:
                 self.failure = ContentTooLongError()
             else:
