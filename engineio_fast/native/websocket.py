@@ -70,7 +70,10 @@ class ServerWebSocket:
         self.waiter: Any = None
         #: The peer's close code once closed (None: closed without one).
         self.close_code: int | None = None
+        #: No more messages will be read (the peer closed, failed or left).
         self.closed = False
+        #: The peer sent its close frame or the connection is gone: nothing more comes.
+        self.peer_done = False
         self.close_sent = False
         #: A frame-level failure (``ContentTooLongError`` or ``ConnectionAbortedError``).
         self.failure: BaseException | None = None
@@ -133,6 +136,7 @@ class ServerWebSocket:
         elif opcode == _ws.CLOSE:
             code = event[1]
             self.close_code = code
+            self.peer_done = True
             if code in FAILURE_CODES:
                 self.failure = ConnectionAbortedError('websocket closed with code %d' % code)
             if not self.close_sent:
@@ -167,6 +171,7 @@ class ServerWebSocket:
         return waiter
 
     def connection_lost(self) -> None:
+        self.peer_done = True
         self._closed()
 
     def _closed(self) -> None:
@@ -218,7 +223,7 @@ class ServerWebSocket:
         if not self.close_sent:
             self.close_sent = True
             self._write(_ws.encode_close(code, reason))
-        if self.close_code is not None or self.closed:
+        if self.peer_done:
             self.connection.close()
 
     def _fail(self, code: int) -> None:
