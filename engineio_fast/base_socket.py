@@ -513,8 +513,8 @@ class BaseSocket:
         try:
             while not state.closing:
                 message = ws.wait()
-                if type(message) is not str and isawaitable(message):  # inline settle()
-                    message = await message
+                if message is not None and type(message) not in _MESSAGE_TYPES:
+                    message = await message  # inline settle(): a driver's coroutine or future
                 if message is None:
                     break
                 if overdue():  # P-32
@@ -641,6 +641,10 @@ class BaseSocket:
                 await settle(ws.close() if code is None else ws.close(code))
             except Exception:  # already closed by the peer
                 pass
+
+
+#: What a websocket's ``wait()`` returns when it does not have to wait.
+_MESSAGE_TYPES = (str, bytes, bytearray)
 
 
 class PendingWrite:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -116,6 +115,30 @@ class RequestBody(PulledBody):
 class HttpConnection(asyncio.Protocol):
     """An HTTP/1.1 connection; hands itself over to a websocket on upgrade."""
 
+    # Slots: a server may hold many thousands of idle websocket connections.
+    __slots__ = (
+        'service',
+        'loop',
+        'transport',
+        'parser',
+        'state',
+        'ticks',
+        'request',
+        'current',
+        'pipeline',
+        'websocket',
+        'upgrade_rest',
+        'header_bytes',
+        'write_paused',
+        'drain_waiter',
+        'reading_paused',
+        'closing',
+        'discarding',
+        'peer',
+        'scheme',
+        'proxied',
+    )
+
     def __init__(self, service: Service):
         self.service = service
         self.loop = service.loop
@@ -126,7 +149,8 @@ class HttpConnection(asyncio.Protocol):
         self.ticks = 0
         self.request: Request | None = None  # being parsed
         self.current: Request | None = None  # being answered
-        self.pipeline: deque = deque()
+        #: Requests parsed while another was being answered (rare: a list).
+        self.pipeline: list = []
         self.websocket: Any = None  # the websocket that took the connection over
         #: After an upgrade request, the bytes that follow it, for its websocket.
         self.upgrade_rest: bytes | None = None
@@ -349,7 +373,7 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is None or self.closing or self.websocket is not None:
             return
         if self.pipeline:
-            self._start(self.pipeline.popleft())
+            self._start(self.pipeline.pop(0))
             if len(self.pipeline) < MAX_PIPELINED:
                 self._resume_reading()
         else:
@@ -404,6 +428,7 @@ class HttpConnection(asyncio.Protocol):
             'HTTP/' + request.version,
         )
         environ['engineio_fast.connection'] = self
+        request.headers = None  # in the environ now; a websocket keeps its request alive
         return environ
 
     # -- responses -----------------------------------------------------------------
@@ -465,6 +490,7 @@ class HttpConnection(asyncio.Protocol):
         """A websocket accepted on this connection reads everything from now on."""
         self.websocket = websocket
         self.state = UPGRADED
+        self.parser = None  # no more HTTP on this connection
         rest = self.upgrade_rest
         self.upgrade_rest = None
         if rest:
