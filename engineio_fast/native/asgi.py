@@ -42,7 +42,9 @@ class ASGIAdapter:
             'http_version': request.version,
             'method': request.method,
             'scheme': scheme,
-            'path': unquote(path.decode('latin-1'), 'utf-8', 'replace') if b'%' in path else path.decode('latin-1'),
+            'path': unquote(path.decode('latin-1'), 'utf-8', 'replace')
+            if b'%' in path
+            else path.decode('latin-1'),
             'raw_path': path,
             'query_string': query,
             'root_path': self.service.root_path,
@@ -83,7 +85,8 @@ class ASGIAdapter:
 
 def _is_websocket(request: Request) -> bool:
     return any(
-        name.lower() == b'upgrade' and b'websocket' in value.lower() for name, value in request.headers
+        name.lower() == b'upgrade' and b'websocket' in value.lower()
+        for name, value in request.headers
     )
 
 
@@ -96,6 +99,8 @@ class HttpExchange:
         self.status: int | None = None
         self.headers: list = []
         self.chunked = False
+        #: An HTTP/1.0 response of unknown length: its end is the connection's.
+        self.close_delimited = False
         self.body_read = False
         self.done = False
 
@@ -167,7 +172,10 @@ class HttpExchange:
         lines = [b'HTTP/1.1 %d %s\r\n' % (self.status, _reason(self.status))]
         lines += [b'%s: %s\r\n' % (name, value) for name, value in self.headers]
         if b'content-length' not in names and self.status >= 200 and self.status not in (204, 304):
-            if more:
+            if more and self.request.version == '1.0':
+                self.close_delimited = True  # no chunked encoding in HTTP/1.0
+                keep_alive = False
+            elif more:
                 self.chunked = True
                 lines.append(b'transfer-encoding: chunked\r\n')
             else:
@@ -180,8 +188,8 @@ class HttpExchange:
 
     def _end(self) -> None:
         request = self.request
-        if not (request.keep_alive and request.complete) or self.connection.closing:
-            self.connection.close()
+        keep_alive = request.keep_alive and not self.close_delimited and not self.connection.closing
+        self.connection.response_sent(request, keep_alive and request.complete)
 
     def ended(self) -> None:
         """The application returned."""
@@ -241,7 +249,9 @@ class WebSocketExchange:
                 self.refused = True
                 return
             self.websocket = ServerWebSocket(connection, 1 << 24)
-            headers = [(n.decode('latin-1'), v.decode('latin-1')) for n, v in message.get('headers', ())]
+            headers = [
+                (n.decode('latin-1'), v.decode('latin-1')) for n, v in message.get('headers', ())
+            ]
             self.websocket.accept(environ, headers, None, message.get('subprotocol'))
         elif kind == 'websocket.send':
             if self.websocket is None:
@@ -255,7 +265,9 @@ class WebSocketExchange:
                 self.refused = True
                 connection.refuse(403, 'Forbidden')
             else:
-                self.websocket.close(message.get('code', NORMAL_CLOSURE), message.get('reason') or '')
+                self.websocket.close(
+                    message.get('code', NORMAL_CLOSURE), message.get('reason') or ''
+                )
         elif kind == 'websocket.http.response.start':
             self.response_status = message['status']
             self._response_headers = list(message.get('headers', ()))
@@ -295,7 +307,9 @@ class WebSocketExchange:
 def _handshake_environ(request: Request) -> dict:
     environ = {'REQUEST_METHOD': request.method}
     for name, value in request.headers:
-        environ['HTTP_' + name.decode('latin-1').upper().replace('-', '_')] = value.decode('latin-1')
+        environ['HTTP_' + name.decode('latin-1').upper().replace('-', '_')] = value.decode(
+            'latin-1'
+        )
     return environ
 
 

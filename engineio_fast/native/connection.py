@@ -452,6 +452,10 @@ class HttpConnection(asyncio.Protocol):
         transport.write(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:
             transport.write(body)
+        self.response_sent(request, keep_alive)
+
+    def response_sent(self, request: Request, keep_alive: bool) -> None:
+        """After a response: close, or first read and drop the rest of an unread body."""
         if not request.complete and self.request is request:
             self.discarding = request
             self.closing = True
@@ -466,11 +470,12 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is None:
             return
         body = text.encode()
-        head = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % (
+        head = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n' % (
             status,
             _REASONS.get(status, 'Error'),
             len(body),
         )
+        head += 'Connection: close\r\n\r\n'
         self.transport.write(head.encode('latin-1') + body)
         self.close()
 

@@ -19,7 +19,9 @@ logger = logging.getLogger('engineio_fast.native')
 LIFESPAN_TIMEOUT = 60.0
 
 
-def ssl_context(certfile: str, keyfile: str | None = None, password: str | None = None) -> ssl_module.SSLContext:
+def ssl_context(
+    certfile: str, keyfile: str | None = None, password: str | None = None
+) -> ssl_module.SSLContext:
     """A server TLS context for a certificate chain file and its key."""
     context = ssl_module.create_default_context(ssl_module.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certfile, keyfile, password)
@@ -149,7 +151,9 @@ def new_event_loop(kind: str = 'auto') -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def serve(app: Any, host: str = '127.0.0.1', port: int = 8000, *, loop: str = 'auto', **options: Any) -> int:
+def serve(
+    app: Any, host: str = '127.0.0.1', port: int = 8000, *, loop: str = 'auto', **options: Any
+) -> int:
     """Serve ``app`` with engineio_fast's own HTTP/1.1 and WebSocket transport.
 
     The blocking form of :func:`serve_async` (same options), on uvloop when

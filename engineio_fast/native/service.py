@@ -104,7 +104,11 @@ class Service:
         self.connections: set = set()
         self.tasks: set = set()
         self.eio = engineio_server_of(app)
-        self.engineio_path = app.engineio_path.encode('latin-1') if self.eio is not None and app.engineio_path else None
+        self.engineio_path = (
+            app.engineio_path.encode('latin-1')
+            if self.eio is not None and app.engineio_path
+            else None
+        )
         if self.eio is not None:
             from . import driver
 
@@ -113,7 +117,9 @@ class Service:
         self.engineio_body_limit = self.eio.max_http_buffer_size if self.eio is not None else 0
         self.asgi = ASGIAdapter(self)
         self._sweeper: asyncio.TimerHandle | None = None
-        self.sweep_interval = max(0.05, min(1.0, limits.keep_alive_timeout / 4, limits.header_timeout / 4))
+        self.sweep_interval = max(
+            0.05, min(1.0, limits.keep_alive_timeout / 4, limits.header_timeout / 4)
+        )
 
     def is_engineio_target(self, target: bytes) -> bool:
         """Whether a request target goes to the Engine.IO server (H-05)."""

@@ -95,7 +95,9 @@ class ServerWebSocket:
 
     # -- opening -----------------------------------------------------------------
 
-    def accept(self, environ: dict, headers: list, compression: Any, subprotocol: str | None = None) -> None:
+    def accept(
+        self, environ: dict, headers: list, compression: Any, subprotocol: str | None = None
+    ) -> None:
         """Write the 101 response and take the connection over."""
         response = [
             'HTTP/1.1 101 Switching Protocols',
@@ -104,7 +106,9 @@ class ServerWebSocket:
             'Sec-WebSocket-Accept: ' + accept_key(environ['HTTP_SEC_WEBSOCKET_KEY'].strip()),
         ]
         if compression is not None and compression.enabled:
-            self.deflate, extension = negotiate(environ.get('HTTP_SEC_WEBSOCKET_EXTENSIONS'), compression)
+            self.deflate, extension = negotiate(
+                environ.get('HTTP_SEC_WEBSOCKET_EXTENSIONS'), compression
+            )
             if extension is not None:
                 response.append('Sec-WebSocket-Extensions: ' + extension)
         if subprotocol:
@@ -291,4 +295,3 @@ class EngineIOWebSocket(ServerWebSocket):
         except Exception:
             self.server.logger.exception('websocket handler failed')
             self._fail(INTERNAL_ERROR)
-
