@@ -4,8 +4,8 @@
 handed over; framing is ``_ws`` (compiled, or its pure-Python twin).
 ``EngineIOWebSocket`` is the driver object the Engine.IO flows use:
 ``wait()`` returns a message without awaiting when one is buffered, and
-``send()`` writes at once, returning a future only while the connection's
-write buffer is over its high-water mark.
+``send()`` writes at once; the coroutine it returns only waits while the
+connection's write buffer is over its high-water mark.
 """
 
 from __future__ import annotations
@@ -246,6 +246,14 @@ class EngineIOWebSocket(ServerWebSocket):
     def __init__(self, handler: Callable, server: Any, **kwargs: Any):
         self.handler = handler
         self.server = server
+
+    async def send(self, message: Any) -> None:
+        """``await ws.send(message)``, as the driver contract has it: the socket's
+        write-through runs it inline (``_coro.step``) and hands it to the writer
+        when it waits for the write buffer to drain (backpressure)."""
+        sent = ServerWebSocket.send(self, message)
+        if sent is not None:
+            await sent
 
     async def __call__(self, environ: dict) -> None:
         connection = environ['engineio_fast.connection']
