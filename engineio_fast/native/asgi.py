@@ -167,11 +167,15 @@ class HttpExchange:
         lines = [b'HTTP/1.1 %d %s\r\n' % (self.status, _reason(self.status))]
         lines += [b'%s: %s\r\n' % (name, value) for name, value in self.headers]
         if b'content-length' not in names and self.status >= 200 and self.status not in (204, 304):
-            if more:
+            if not more:
+                lines.append(b'content-length: %d\r\n' % size)
+            elif self.request.version == '1.0':
+                # HTTP/1.0 has no chunked coding: the end of the connection ends the body.
+                keep_alive = False
+                self.connection.closing = True
+            else:
                 self.chunked = True
                 lines.append(b'transfer-encoding: chunked\r\n')
-            else:
-                lines.append(b'content-length: %d\r\n' % size)
         if not keep_alive:
             lines.append(b'connection: close\r\n')
         lines.append(b'\r\n')
