@@ -27,6 +27,8 @@ Engine.IO messages are echoed, except these commands:
 - ``"push <count> <size>"``: a background task sends ``count`` messages of
   ``size`` characters to the sender as fast as ``send`` returns, then reports
   ``pushed`` (``sent``: how many were sent; ``error``: why it stopped, if it did);
+- ``"confirm <text>"``: sends ``<text>`` back with a callback, which reports
+  ``{"event": "sent", "sid", "data", "error"}`` (error: exception class name or null);
 - ``"stats [<sid>]"``: answers the JSON object of ``stats()``: RSS, open
   connections, and for ``<sid>`` (default: the sender) its connection's
   write buffer size and whether reading and writing are paused.
@@ -130,6 +132,13 @@ async def on_message(sid, data):
     if isinstance(data, str) and data.startswith('push '):
         count, size = data.split()[1:]
         eio.start_background_task(push, sid, int(count), int(size))
+    elif isinstance(data, str) and data.startswith('confirm '):
+        text = data[len('confirm ') :]
+
+        def callback(error):
+            report(event='sent', sid=sid, data=text, error=error and type(error).__name__)
+
+        await eio.send(sid, text, callback=callback)
     elif isinstance(data, str) and (data == 'stats' or data.startswith('stats ')):
         target = data.split()[1] if ' ' in data else sid
         await eio.send(sid, json.dumps(stats(target)))

@@ -88,3 +88,15 @@ def test_a_client_that_stops_reading_pauses_the_server_and_is_dropped(app):
     finally:
         healthy.close()
         stalled.close()
+
+
+def test_a_websocket_send_callback_reports_the_delivery(app):
+    """A message written at once (write-through) reports success to its callback."""
+    ws, open_data = RawWebSocket.connect(app.port)
+    try:
+        ws.send('4confirm delivered')
+        assert ws.recv_message() == '4delivered'
+        sent = next_event(app, 0, event='sent', sid=open_data['sid'])
+        assert (sent['data'], sent['error']) == ('delivered', None)
+    finally:
+        ws.close()
