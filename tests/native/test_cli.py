@@ -23,6 +23,8 @@ from raw_clients import SEP, TIMEOUT, RawWebSocket, http_request, wait_for_stder
 def serve(*args: str) -> ChildProcess:
     return ChildProcess(
         [sys.executable, '-m', 'engineio_fast', 'serve', *args, '--app-dir', str(app_path())],
+        # Not run from the repository root: ``-m`` imports the engineio_fast the tests import.
+        cwd=app_path(),
         env=python_env(NATIVE_APP_CONFIG=json.dumps({'eio': {'ping_interval': 5}})),
         name='engineio_fast serve',
     )
