@@ -22,7 +22,9 @@ Asyncio drivers (asgi, aiohttp, tornado, sanic) give ``asyncio: True`` and:
   ws(environ)`` accepts the connection, awaits ``handler(ws)`` and returns
   what ``handle_request`` must return to the framework.  ``await ws.wait()``
   returns a message or None once closed, ``await ws.send(message)``, ``await
-  ws.close(code=None)``.
+  ws.close(code=None)``.  A websocket that can do without waiting may return
+  the message from ``wait()`` and None from ``send()`` directly (the native
+  transport's does: the flows await only what is awaitable).
 - ``create_route(app, server, path)`` where the framework routes requests
   itself (aiohttp, sanic), used by ``AsyncServer.attach``.
 """

@@ -137,6 +137,7 @@ class HttpConnection(asyncio.Protocol):
         'peer',
         'scheme',
         'proxied',
+        'refusal',
     )
 
     def __init__(self, service: Service):
@@ -165,6 +166,9 @@ class HttpConnection(asyncio.Protocol):
         self.peer: tuple | None = None
         self.scheme = 'http'
         self.proxied = False
+        #: A request that cannot be served, ``(status, text)``: refused once the
+        #: requests before it are answered; nothing after it is parsed.
+        self.refusal: tuple[int, str] | None = None
 
     # -- asyncio.Protocol ------------------------------------------------------
 
@@ -197,6 +201,8 @@ class HttpConnection(asyncio.Protocol):
         if self.upgrade_rest is not None:
             self.upgrade_rest += data  # for the websocket about to take over
             return
+        if self.refusal is not None:
+            return
         try:
             self.parser.feed_data(data)
             request = self.request
@@ -215,12 +221,25 @@ class HttpConnection(asyncio.Protocol):
         except httptools.HttpParserCallbackError as error:
             refused = error.__context__
             if isinstance(refused, _Refused):
-                self.refuse(refused.status, refused.body)
+                self._refuse_in_order(refused.status, refused.body)
             else:  # a bug of ours: logged, the client gets a 500
                 self.service.logger.error('native server: request failed', exc_info=refused)
-                self.refuse(500, 'Internal Server Error')
+                self._refuse_in_order(500, 'Internal Server Error')
         except httptools.HttpParserError:
-            self.refuse(400, 'Invalid HTTP request')
+            # Bytes after a request that ends the connection are an error to
+            # llhttp too: that request's response closes, and they are dropped.
+            self._refuse_in_order(400, 'Invalid HTTP request')
+
+    def _refuse_in_order(self, status: int, text: str) -> None:
+        """Refuse a request once the ones pipelined before it are answered (in order)."""
+        failing = self.request
+        if failing is not None and failing.queued and failing is not self.current:
+            self.pipeline.remove(failing)  # its body broke before it started: refused instead
+        if self.current is None or self.current is failing:
+            self.refuse(status, text)
+        else:
+            self.refusal = (status, text)
+            self._pause_reading()
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -374,8 +393,10 @@ class HttpConnection(asyncio.Protocol):
             return
         if self.pipeline:
             self._start(self.pipeline.pop(0))
-            if len(self.pipeline) < MAX_PIPELINED:
+            if len(self.pipeline) < MAX_PIPELINED and self.refusal is None:
                 self._resume_reading()
+        elif self.refusal is not None:
+            self.refuse(*self.refusal)
         else:
             self.state = HEADERS if self.request is not None else IDLE
             self.ticks = 0

@@ -53,7 +53,8 @@ async def serve_async(
     ``app`` is an ``engineio_fast.ASGIApp`` (python-socketio's ``ASGIApp``
     too): its Engine.IO server is answered natively and everything else goes
     to the application as ASGI.  Any other ASGI application is served as
-    ASGI.  ``started(servers)`` is called once listening.
+    ASGI.  ``started(servers)`` is called once listening.  Returns 0, 3 when
+    the application's startup failed, 1 when the server cannot listen.
     """
     loop = asyncio.get_running_loop()
     limits = limits or Limits()
@@ -71,14 +72,20 @@ async def serve_async(
     def factory() -> HttpConnection:
         return HttpConnection(service)
 
-    if sock is not None:
-        server = await loop.create_server(factory, sock=sock, ssl=ssl, backlog=backlog)
-    elif uds:
-        server = await loop.create_unix_server(factory, path=uds, ssl=ssl, backlog=backlog)
-    else:
-        server = await loop.create_server(
-            factory, host, port, ssl=ssl, backlog=backlog, reuse_address=True
-        )
+    try:
+        if sock is not None:
+            server = await loop.create_server(factory, sock=sock, ssl=ssl, backlog=backlog)
+        elif uds:
+            server = await loop.create_unix_server(factory, path=uds, ssl=ssl, backlog=backlog)
+        else:
+            server = await loop.create_server(
+                factory, host, port, ssl=ssl, backlog=backlog, reuse_address=True
+            )
+    except OSError as exc:  # e.g. the address is in use: said once, no traceback
+        logger.error('%s', exc)
+        if lifespan != 'off':
+            await service.asgi.lifespan('shutdown', LIFESPAN_TIMEOUT)
+        return 1
     for listening in server.sockets:
         logger.info('engineio_fast serving on %s', _describe(listening, ssl is not None))
     service.start_sweeping()
