@@ -406,9 +406,13 @@ class HttpConnection(asyncio.Protocol):
         environ = self.environ(request)
         try:
             response = await self.service.eio._handle_http(environ)
-        except BaseException:
-            if self.transport is not None and self.websocket is None:
+        except Exception:  # a bug: logged once, the client gets a 500
+            self.service.logger.exception('Engine.IO request failed')
+            if self.websocket is None:
                 self.refuse(500, 'Internal Server Error')
+            return
+        except BaseException:  # cancelled at shutdown: the connection is dropped
+            self.abort()
             raise
         if type(response) is dict:
             self.respond(request, response['status'], response['headers'], response['response'])
@@ -488,7 +492,7 @@ class HttpConnection(asyncio.Protocol):
 
     def refuse(self, status: int, text: str) -> None:
         """Answer a request the connection cannot serve, then close."""
-        if self.transport is None:
+        if self.transport is None or self.transport.is_closing():
             return
         body = text.encode()
         head = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n' % (
