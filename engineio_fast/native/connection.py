@@ -1,22 +1,20 @@
 """One HTTP/1.1 connection of the native server: parsing, pipelining, limits, responses.
 
 httptools (llhttp) parses; this module decides.  Engine.IO requests go
-straight to ``AsyncServer._handle_http`` with a WSGI-style environ, run
-inline by ``_coro.step`` and given a task only if they wait (a long poll, a
-websocket).  Every other request goes to the application through the ASGI
-adapter (``native/asgi.py``).  Pipelined requests are answered in order.
+straight to ``AsyncServer._handle_http`` with a WSGI-style environ; every
+other request goes to the application through the ASGI adapter
+(``native/asgi.py``).  One task per connection answers its requests in
+order (pipelining), and hands the connection to a websocket on upgrade.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import httptools
 
-from .._coro import Suspended, step
 from ..async_drivers._body import PulledBody
 from ..async_drivers._environ import build_environ
 
@@ -138,6 +136,8 @@ class HttpConnection(asyncio.Protocol):
         'scheme',
         'proxied',
         'refusal',
+        'worker',
+        'wakeup',
     )
 
     def __init__(self, service: Service):
@@ -169,6 +169,9 @@ class HttpConnection(asyncio.Protocol):
         #: A request that cannot be served, ``(status, text)``: refused once the
         #: requests before it are answered; nothing after it is parsed.
         self.refusal: tuple[int, str] | None = None
+        #: The task answering this connection's requests, and its wakeup.
+        self.worker: asyncio.Task | None = None
+        self.wakeup: asyncio.Future | None = None
 
     # -- asyncio.Protocol ------------------------------------------------------
 
@@ -190,6 +193,7 @@ class HttpConnection(asyncio.Protocol):
             if request is not None and request.waiter is not None and not request.waiter.done():
                 request.waiter.set_result(None)
         self._wake_drain()
+        self._wake_worker()
         if self.websocket is not None:
             self.websocket.connection_lost()
 
@@ -235,7 +239,7 @@ class HttpConnection(asyncio.Protocol):
         failing = self.request
         if failing is not None and failing.queued and failing is not self.current:
             self.pipeline.remove(failing)  # its body broke before it started: refused instead
-        if self.current is None or self.current is failing:
+        if (self.current is None or self.current is failing) and not self.pipeline:
             self.refuse(status, text)
         else:
             self.refusal = (status, text)
@@ -366,23 +370,47 @@ class HttpConnection(asyncio.Protocol):
 
     def _queue(self, request: Request) -> None:
         request.queued = True
-        if self.current is None:
-            self._start(request)
+        self.pipeline.append(request)
+        if len(self.pipeline) >= MAX_PIPELINED:
+            self._pause_reading()
+        if self.worker is None:
+            self.worker = self.service.spawn(self._work())
         else:
-            self.pipeline.append(request)
-            if len(self.pipeline) >= MAX_PIPELINED:
-                self._pause_reading()
+            self._wake_worker()
 
-    def _start(self, request: Request) -> None:
-        self.current = request
-        request.started = True
-        if self.state != UPGRADED:
-            self.state = BUSY
-        if request.engineio:
-            flow = self._answer_engineio(request)
-            step(flow, _spawn, self.service, context=contextvars.copy_context())
-        else:
-            self.service.spawn(self.service.asgi.handle(self, request))
+    def _wake_worker(self) -> None:
+        wakeup = self.wakeup
+        if wakeup is not None:
+            self.wakeup = None
+            if not wakeup.done():
+                wakeup.set_result(None)
+
+    async def _work(self) -> None:
+        """Answer the connection's requests in order, until it closes or upgrades.
+
+        Requests run in this one task per connection, not in the protocol's
+        callbacks: handlers then run inside a task, as under an ASGI server
+        (``asyncio.timeout()`` and libraries built on it need one), for the
+        cost of a wakeup per request rather than a new task.
+        """
+        try:
+            while self.transport is not None and self.websocket is None:
+                if self.current is not None or not self.pipeline:
+                    self.wakeup = self.loop.create_future()
+                    await self.wakeup
+                    continue
+                request = self.pipeline.pop(0)
+                self.current = request
+                request.started = True
+                self.state = BUSY
+                if len(self.pipeline) < MAX_PIPELINED and self.refusal is None:
+                    self._resume_reading()
+                if request.engineio:
+                    await self._answer_engineio(request)
+                else:
+                    await self.service.asgi.handle(self, request)
+        finally:
+            self.worker = None
 
     def finish(self, request: Request) -> None:
         """``request`` was answered: start the next one, or wait for one."""
@@ -392,10 +420,8 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is None or self.closing or self.websocket is not None:
             return
         if self.pipeline:
-            self._start(self.pipeline.pop(0))
-            if len(self.pipeline) < MAX_PIPELINED and self.refusal is None:
-                self._resume_reading()
-        elif self.refusal is not None:
+            return  # the worker takes the next one
+        if self.refusal is not None:
             self.refuse(*self.refusal)
         else:
             self.state = HEADERS if self.request is not None else IDLE
@@ -542,7 +568,3 @@ class HttpConnection(asyncio.Protocol):
 
 def _is_long_poll(request: Request) -> bool:
     return request.engineio and request.method == 'GET' and b'sid=' in request.target
-
-
-def _spawn(suspended: Suspended, service: Service) -> None:
-    service.spawn(suspended.finish())

@@ -15,8 +15,9 @@ environment variable.  The JSON config (every key optional):
 
 Every line it prints is flushed.  Event lines (JSON) on stdout:
 
-- ``{"event": "connect", "sid", "remote", "scheme", "transport"}`` (REMOTE_ADDR and
-  ``wsgi.url_scheme`` of the handshake's environ);
+- ``{"event": "connect", "sid", "remote", "scheme", "transport", "in_task"}``
+  (REMOTE_ADDR and ``wsgi.url_scheme`` of the handshake's environ; whether the
+  handler ran in a task, with ``asyncio.timeout()`` working);
 - ``{"event": "disconnect", "sid", "reason"}``;
 - ``{"event": "pushed", "sid", "sent", "error"}`` at the end of a push;
 - ``{"event": "body", "size", "sha256"}`` for each POST the other app read;
@@ -27,6 +28,8 @@ Engine.IO messages are echoed, except these commands:
 - ``"push <count> <size>"``: a background task sends ``count`` messages of
   ``size`` characters to the sender as fast as ``send`` returns, then reports
   ``pushed`` (``sent``: how many were sent; ``error``: why it stopped, if it did);
+- ``"in task?"``: answers ``"in task: True"`` when the message handler runs in a
+  task (``asyncio.timeout()`` works there), else ``"in task: False"``;
 - ``"confirm <text>"``: sends ``<text>`` back with a callback, which reports
   ``{"event": "sent", "sid", "data", "error"}`` (error: exception class name or null);
 - ``"stats [<sid>]"``: answers the JSON object of ``stats()``: RSS, open
@@ -105,7 +108,17 @@ async def on_connect(sid, environ):
         remote=environ.get('REMOTE_ADDR'),
         scheme=environ.get('wsgi.url_scheme'),
         transport=parse_qs(environ.get('QUERY_STRING', '')).get('transport', [None])[0],
+        in_task=await in_a_task(),
     )
+
+
+async def in_a_task() -> bool:
+    """Whether this handler runs in a task: ``asyncio.timeout()`` needs one."""
+    if asyncio.current_task() is None:
+        return False
+    async with asyncio.timeout(5):
+        await asyncio.sleep(0)
+    return True
 
 
 @eio.on('disconnect')
@@ -139,6 +152,8 @@ async def on_message(sid, data):
             report(event='sent', sid=sid, data=text, error=error and type(error).__name__)
 
         await eio.send(sid, text, callback=callback)
+    elif data == 'in task?':
+        await eio.send(sid, 'in task: %s' % await in_a_task())
     elif isinstance(data, str) and (data == 'stats' or data.startswith('stats ')):
         target = data.split()[1] if ' ' in data else sid
         await eio.send(sid, json.dumps(stats(target)))
