@@ -122,8 +122,9 @@ class BaseSocket:
         #: The environ of the handshake request (F-14).
         self.environ: dict | None = None
         self._event = self._make_event(server)
-        # Messages waiting for the delivery task (async_handlers), in order.
-        self._inbox: deque = deque()
+        # Messages waiting for the delivery task (async_handlers), in order; a
+        # list the delivery takes whole (an idle session holds no deque block).
+        self._inbox: list = []
         self._inbox_lock = threading.Lock()
         self._inbox_draining = False
         self._deferred_close: tuple | None = None
@@ -336,16 +337,18 @@ class BaseSocket:
         A close requested meanwhile waits for the messages received before
         it, so they are handled first (P-25) and the disconnect comes last.
         """
-        inbox = self._inbox
         call_handler = self.server._call_handler
+        sid = self.sid
         while True:
             with self._inbox_lock:
-                if not inbox:
+                batch = self._inbox
+                if not batch:
                     self._inbox_draining = False
                     deferred_close, self._deferred_close = self._deferred_close, None
                     break
-                data = inbox.popleft()
-            await call_handler('message', (self.sid, data))
+                self._inbox = []
+            for data in batch:
+                await call_handler('message', (sid, data))
         if deferred_close is not None:
             await self._finish_close(*deferred_close)
 
