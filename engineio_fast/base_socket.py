@@ -280,9 +280,16 @@ class BaseSocket:
         return state.last_ping is not None and state.ping_overdue(time.monotonic())
 
     def schedule_ping(self) -> None:
-        """Arm the timer for the next ping (``ping_interval`` from now)."""
+        """Arm the timer for the next ping (``ping_interval`` from now).
+
+        The pong deadline of the ping just answered is cancelled: left to
+        fire, a session would hold ``ping_timeout / ping_interval`` of them.
+        """
+        timers = self.server._timers
+        if self._heartbeat is not None:
+            timers.cancel(self._heartbeat)
         delay = self.state.next_ping(time.monotonic())
-        self._heartbeat = self.server._timers.call_later(delay, self._send_ping)
+        self._heartbeat = timers.call_later(delay, self._send_ping)
 
     def _ping(self) -> None:
         """Send a ping and arm the pong deadline (P-30, P-31)."""

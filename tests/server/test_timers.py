@@ -57,3 +57,31 @@ def test_a_timer_armed_after_stop_starts_no_task():
     assert not started[0].is_alive()
     service.call_later(0, lambda: None)
     assert len(started) == 1 and service._task is None
+
+
+def test_an_answered_ping_leaves_one_timer_per_session():
+    """P-30, P-31: a pong cancels its ping's pong deadline when it arms the next ping.
+
+    Left armed, each deadline lingered for ``ping_timeout``: a session pinged
+    every second with a 20 s timeout held 20 stale timers (issue 17's idle
+    websocket benchmark saw its memory grow with every ping).
+    """
+    import engineio_fast
+    from engineio_fast._constants import PONG
+
+    server = engineio_fast.Server(async_mode='threading', ping_interval=1, ping_timeout=20)
+    try:
+        session = server._new_socket('sid')
+        server.sockets['sid'] = session
+        session.schedule_ping()
+        for _ in range(5):
+            session._heartbeat[2] = None  # the ping timer fires:
+            session._send_ping()  # the ping goes out, its pong deadline is armed
+            session.state.received(PONG, session.state.last_ping)
+            session.state.pong()
+            session.schedule_ping()
+        live = [entry for entry in server._timers._heap if entry[2] is not None]
+        assert len(live) == 1, live
+        assert live[0][2] == session._send_ping
+    finally:
+        server.shutdown()
