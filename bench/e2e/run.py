@@ -176,6 +176,7 @@ class Settings:
     broadcast: str
     ws: str
     results: dict[tuple[str, str, str], list[dict]] = field(default_factory=dict)
+    first_round: int = 0  # rounds of an earlier pass (--add): the alternation goes on from there
     run_loads: list[float] = field(default_factory=list)  # 1-min load average after each run
 
 
@@ -307,7 +308,7 @@ def run_all(settings: Settings) -> None:
     for round_no in range(settings.rounds):
         for scenario in settings.scenarios:
             order = servers_of(scenario, settings.modes)
-            if round_no % 2:
+            if (settings.first_round + round_no) % 2:
                 order.reverse()
             for mode, lib in order:
                 try:
@@ -698,7 +699,7 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
         % (settings.server_cpu, settings.load_cpu),
         'Every client is a closed loop (next message when the previous echo arrived).',
         "Medians over %d rounds, servers interleaved (each scenario's servers in one order, then"
-        % settings.rounds,
+        % (settings.first_round + settings.rounds),
         'reversed), a fresh server per run, %.1f s warm-up then %.1f s measured.'
         % (settings.warmup, settings.duration),
         'AsyncServer on uvicorn (uvloop, httptools, ws=`%s`)%s.'
@@ -908,6 +909,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--warmup', type=float, help='warm-up seconds per run (default 0.5)')
     parser.add_argument('--write', action='store_true', help='update bench/RESULTS.md')
     parser.add_argument('--json', type=Path, help='also dump every raw result here')
+    parser.add_argument(
+        '--add',
+        type=Path,
+        metavar='JSON',
+        help="an earlier pass's --json (same scenarios and modes): this pass's rounds are added",
+    )
     parser.add_argument('--python', default=sys.executable, help='interpreter for the servers')
     parser.add_argument('--server-cpu', default='1')
     parser.add_argument('--load-cpu', default='0')
@@ -939,6 +946,11 @@ def main(argv: list[str]) -> None:
         broadcast=args.broadcast,
         ws=args.ws,
     )
+    if args.add:
+        # An earlier pass's --json: this pass adds rounds to it (same scenarios and modes).
+        for key, runs in json.loads(args.add.read_text()).items():
+            settings.results[tuple(key.split('|'))] = runs
+        settings.first_round = max(map(len, settings.results.values()), default=0)
     started = time.monotonic()
     loads = [os.getloadavg()]
     run_all(settings)
