@@ -40,7 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         '--scenarios', nargs='+', choices=list(run.SCENARIO_BY_NAME), default=DEFAULT_SCENARIOS
     )
-    parser.add_argument('--modes', nargs='+', choices=run.MODES, default=list(run.MODES))
+    parser.add_argument('--modes', nargs='+', choices=run.MODES, default=list(run.DEFAULT_MODES))
     parser.add_argument('--duration', type=float, default=3.0)
     parser.add_argument('--warmup', type=float, default=0.5)
     parser.add_argument('--broadcast', choices=('loop', 'many'), default='many')

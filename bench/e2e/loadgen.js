@@ -38,7 +38,11 @@
  *   polling_connect `clients` workers, each: handshake GET, then POST a CLOSE
  *                   packet; counted: handshake+close cycles
  *   memory_idle     open `connections` websockets (`clients` at a time), report
- *                   the server's RSS delta per connection
+ *                   the server's RSS delta per connection after `settle` s; with
+ *                   `hold` > 0 keep them open (answering pings) `hold` s more and
+ *                   report the RSS delta then and the server's CPU over the hold
+ *                   per connection-second (the server's ping interval is its own
+ *                   option: run.py passes it on the server's command line)
  */
 
 const fs = require('fs');
@@ -465,7 +469,7 @@ async function memoryIdle() {
   const cpu = serverCpuUs() - cpu0;
   await sleep(config.settle * 1000);
   const rss1 = serverRss();
-  return {
+  const result = {
     connections: sockets.length,
     rssBefore: rss0,
     rssAfter: rss1,
@@ -473,6 +477,31 @@ async function memoryIdle() {
     connectsPerSec: sockets.length / connectSeconds,
     serverCpuUsPerConnect: cpu / sockets.length,
   };
+  if (!(config.hold > 0)) return result;
+  // The hold: every connection idle but for the server's pings (answered in
+  // openWebSocket). Bounded: `hold` s, then the process exits.
+  let closed = 0;
+  for (const ws of sockets) ws.on('close', () => closed++);
+  const load0 = process.cpuUsage();
+  const busy0 = machineBusyUs();
+  const hold0 = serverCpuUs();
+  const h0 = nowMs();
+  await sleep(config.hold * 1000);
+  const holdSeconds = (nowMs() - h0) / 1000;
+  const holdCpu = serverCpuUs() - hold0;
+  const load = process.cpuUsage(load0);
+  const loadUs = load.user + load.system;
+  const rss2 = serverRss();
+  return Object.assign(result, {
+    holdSeconds,
+    closedDuringHold: closed,
+    rssHeld: rss2,
+    bytesPerConnHeld: (rss2 - rss0) / sockets.length,
+    serverCpuPctHold: (100 * holdCpu) / (holdSeconds * 1e6),
+    serverCpuUsPerConnSec: holdCpu / (sockets.length * holdSeconds),
+    loadCpuPct: (100 * loadUs) / (holdSeconds * 1e6),
+    otherCpuPct: (100 * (machineBusyUs() - busy0 - holdCpu - loadUs)) / (holdSeconds * 1e6),
+  });
 }
 
 const SCENARIOS = {

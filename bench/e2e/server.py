@@ -1,6 +1,7 @@
 """One Engine.IO server for the end-to-end benchmark, started by run.py in its own process.
 
-Usage: ``python bench/e2e/server.py --lib fast|upstream|bare --mode asgi|threading|eventlet``
+Usage: ``python bench/e2e/server.py --lib fast|upstream|bare --mode asgi|threading|eventlet|native``
+[``--ping-interval S``] [``--ping-timeout S``]
 
 Prints ``PORT <n>`` once it listens on 127.0.0.1 and serves until killed.  The
 application code is the same for both libraries: ``--lib fast`` imports
@@ -20,6 +21,12 @@ frame (``4bcast:`` frames go to every connection).  In every mode, polling
 requests get a handshake with a new sid, a GET waits for that sid's next
 POST body and answers it verbatim, and a POST answers ``ok`` (a lone CLOSE
 packet ends the sid).
+
+``--mode native`` serves the asgi mode's ``AsyncServer`` app with
+engineio_fast's own HTTP/1.1 + WebSocket transport (``engineio_fast.native``,
+issue 17) instead of uvicorn: ``--lib fast`` only, python-engineio has none.
+``--ping-interval`` / ``--ping-timeout`` (seconds) go to the server's
+constructor in every mode (the idle scenario pings every second).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import Any, Callable
 
 PARSER = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
 PARSER.add_argument('--lib', choices=('fast', 'upstream', 'bare'), required=True)
-PARSER.add_argument('--mode', choices=('asgi', 'threading', 'eventlet'), required=True)
+PARSER.add_argument('--mode', choices=('asgi', 'threading', 'eventlet', 'native'), required=True)
 PARSER.add_argument(
     '--ws',
     default='websockets-sansio',
@@ -46,7 +53,11 @@ PARSER.add_argument(
     default='loop',
     help='loop: one send() per sid (both libraries); many: engineio_fast send_to_many (F-03)',
 )
+PARSER.add_argument('--ping-interval', type=float, help="seconds (the library's default: 25)")
+PARSER.add_argument('--ping-timeout', type=float, help="seconds (the library's default: 20)")
 ARGS = PARSER.parse_args()
+if ARGS.mode == 'native' and ARGS.lib != 'fast':
+    PARSER.error('--mode native is engineio_fast only (--lib fast)')
 
 if ARGS.mode == 'eventlet':
     # Must run before anything imports socket/threading, the engine.io library included.
@@ -90,9 +101,19 @@ def many_sender(eio: Any) -> Callable[[list[str], Any], Any] | None:
     return eio.send_to_many
 
 
+def server_options() -> dict[str, Any]:
+    """Constructor options from the command line (the library's defaults otherwise)."""
+    options = {}
+    if ARGS.ping_interval is not None:
+        options['ping_interval'] = ARGS.ping_interval
+    if ARGS.ping_timeout is not None:
+        options['ping_timeout'] = ARGS.ping_timeout
+    return options
+
+
 def build_async_server() -> Any:
-    """AsyncServer with coroutine handlers (asgi mode)."""
-    eio = eio_lib.AsyncServer(async_mode='asgi')
+    """AsyncServer with coroutine handlers (asgi and native modes)."""
+    eio = eio_lib.AsyncServer(async_mode='asgi', **server_options())
     send_many = many_sender(eio)
 
     @eio.on('connect')
@@ -119,7 +140,7 @@ def build_async_server() -> Any:
 
 def build_sync_server(mode: str) -> Any:
     """Server with plain handlers (threading and eventlet modes)."""
-    eio = eio_lib.Server(async_mode=mode)
+    eio = eio_lib.Server(async_mode=mode, **server_options())
     send_many = many_sender(eio)
     eio.on('connect', on_connect)
     eio.on('disconnect', on_disconnect)
@@ -237,14 +258,10 @@ async def bare_app(scope: dict, receive: Callable, send: Callable) -> None:
         BARE_PEERS.discard(send)
 
 
-def serve_asgi() -> None:
-    """uvicorn on uvloop + httptools, one worker, access log off."""
-    # Each process serves one mode, so only that mode's framework is imported.
+def listening_socket() -> Any:
+    """A socket listening on a free loopback port (backlog 1024), TCP_NODELAY set."""
     import socket
 
-    import uvicorn
-
-    app = bare_app if eio_lib is None else eio_lib.ASGIApp(build_async_server())
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit it. uvloop sets TCP_NODELAY on connections of servers it
@@ -253,6 +270,16 @@ def serve_asgi() -> None:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(('127.0.0.1', 0))
     sock.listen(1024)
+    return sock
+
+
+def serve_asgi() -> None:
+    """uvicorn on uvloop + httptools, one worker, access log off."""
+    # Each process serves one mode, so only that mode's framework is imported.
+    import uvicorn
+
+    app = bare_app if eio_lib is None else eio_lib.ASGIApp(build_async_server())
+    sock = listening_socket()
     config = uvicorn.Config(
         app,
         loop='uvloop',
@@ -266,6 +293,16 @@ def serve_asgi() -> None:
     print('PORT', sock.getsockname()[1], flush=True)
     # run() (not asyncio.run(serve())) sets up the configured loop: uvloop.
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_native() -> None:
+    """The asgi mode's app on engineio_fast's own transport (uvloop when installed)."""
+    from engineio_fast import native
+
+    app = eio_lib.ASGIApp(build_async_server())
+    sock = listening_socket()
+    print('PORT', sock.getsockname()[1], flush=True)
+    native.serve(app, sock=sock, backlog=1024, lifespan='off')
 
 
 def serve_threading() -> None:
@@ -292,4 +329,9 @@ def serve_eventlet() -> None:
 
 
 if __name__ == '__main__':
-    {'asgi': serve_asgi, 'threading': serve_threading, 'eventlet': serve_eventlet}[ARGS.mode]()
+    {
+        'asgi': serve_asgi,
+        'threading': serve_threading,
+        'eventlet': serve_eventlet,
+        'native': serve_native,
+    }[ARGS.mode]()
