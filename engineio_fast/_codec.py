@@ -1,14 +1,13 @@
 """Chooses the codec backend: the compiled ``_codec_c`` or its twin ``_codec_py``.
 
-``ENGINEIO_FAST_NO_EXTENSIONS=1`` (or any interpreter other than CPython)
-selects the pure-Python twin; so does a missing or broken extension.
+The choice (``ENGINEIO_FAST_NO_EXTENSIONS``) is ``_extensions.choose``'s.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING
+
+from ._extensions import choose
 
 __all__ = [
     'USE_EXTENSIONS',
@@ -27,23 +26,12 @@ __all__ = [
     'utf8_len',
 ]
 
-NO_EXTENSIONS = os.environ.get('ENGINEIO_FAST_NO_EXTENSIONS', '') not in ('', '0')
-if sys.implementation.name != 'cpython':
-    NO_EXTENSIONS = True
-
-if TYPE_CHECKING or NO_EXTENSIONS:
+if TYPE_CHECKING:
     from . import _codec_py as _backend
 
     USE_EXTENSIONS = False
 else:
-    try:
-        from . import _codec_c as _backend
-
-        USE_EXTENSIONS = True
-    except ImportError:  # no compiler at install time: the twin is complete
-        from . import _codec_py as _backend
-
-        USE_EXTENSIONS = False
+    _backend, USE_EXTENSIONS = choose('engineio_fast._codec_c', 'engineio_fast._codec_py')
 
 # Bound once at import: a call through the chooser costs nothing extra.
 b64_decode = _backend.b64_decode

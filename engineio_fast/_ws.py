@@ -1,14 +1,13 @@
 """Chooses the WebSocket framing backend: the compiled ``_ws_c`` or its twin ``_ws_py``.
 
-``ENGINEIO_FAST_NO_EXTENSIONS=1`` (or any interpreter other than CPython)
-selects the pure-Python twin; so does a missing or broken extension.
+The choice (``ENGINEIO_FAST_NO_EXTENSIONS``) is ``_extensions.choose``'s.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING
+
+from ._extensions import choose
 
 __all__ = [
     'BINARY',
@@ -22,23 +21,12 @@ __all__ = [
     'encode_frame',
 ]
 
-NO_EXTENSIONS = os.environ.get('ENGINEIO_FAST_NO_EXTENSIONS', '') not in ('', '0')
-if sys.implementation.name != 'cpython':
-    NO_EXTENSIONS = True
-
-if TYPE_CHECKING or NO_EXTENSIONS:
+if TYPE_CHECKING:
     from . import _ws_py as _backend
 
     USE_EXTENSIONS = False
 else:
-    try:
-        from . import _ws_c as _backend
-
-        USE_EXTENSIONS = True
-    except ImportError:  # no compiler at install time: the twin is complete
-        from . import _ws_py as _backend
-
-        USE_EXTENSIONS = False
+    _backend, USE_EXTENSIONS = choose('engineio_fast._ws_c', 'engineio_fast._ws_py')
 
 # Bound once at import: a call through the chooser costs nothing extra.
 TEXT = _backend.TEXT

@@ -197,6 +197,7 @@ LAYER_RULES: list[tuple[str, str]] = [
     ('foundation', '_constants'),
     ('foundation', '_optional'),
     ('foundation', '_logging'),
+    ('foundation', '_extensions'),  # which twin of a compiled/pure pair is used
     ('compression', '_*compression'),  # zlib helpers both twins share (K-02), websocket deflate
     ('compression', '_ws_deflate'),  # permessage-deflate both framing twins share
     ('codec', '_codec_*'),  # the twins _codec_py and _codec_c
