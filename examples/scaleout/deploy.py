@@ -2,7 +2,7 @@
 
 Usage::
 
-    python examples/scaleout/deploy.py [--workers 3] [--server uvicorn|gunicorn] [--port 8000]
+    python examples/scaleout/deploy.py [--workers 3] [--server uvicorn|native|gunicorn] [--port 8000]
 
 Everything runs as a child of this script on 127.0.0.1, with its files
 (nginx.conf, logs, pid and temp paths, one log per worker) in a temporary
@@ -193,23 +193,27 @@ def spawn(name: str, command: list[str], root: Path, port: int, env: dict | None
 
 
 def worker_command(server: str, port: int) -> list[str]:
-    """The command serving app.py on ``port`` with uvicorn (asyncio) or gunicorn (threads)."""
+    """The command serving app.py on ``port`` with uvicorn or engineio_fast's native
+    transport (asyncio), or gunicorn (threads)."""
     if server == 'uvicorn':
         return [sys.executable, '-m', 'uvicorn', '--factory', 'app:make_asgi',
                 '--host', '127.0.0.1', '--port', str(port), '--log-level', 'warning',
                 '--no-access-log']  # fmt: skip
+    if server == 'native':
+        return [sys.executable, '-m', 'engineio_fast', 'serve', '--factory', 'app:make_asgi',
+                '--host', '127.0.0.1', '--port', str(port), '--log-level', 'warning']  # fmt: skip
     if server == 'gunicorn':
         return [sys.executable, '-m', 'gunicorn', '-k', 'gthread', '--threads', '100',
                 '-w', '1', '-b', '127.0.0.1:%d' % port, '--log-level', 'warning',
                 'app:make_wsgi()']  # fmt: skip
-    raise ValueError('server must be uvicorn or gunicorn, not %r' % server)
+    raise ValueError('server must be uvicorn, native or gunicorn, not %r' % server)
 
 
 @dataclass
 class Deployment:
     """redis-server, one process per worker, nginx; ``start()`` then ``stop()``.
 
-    :param servers: the server of each worker, ``'uvicorn'`` or ``'gunicorn'``;
+    :param servers: the server of each worker, ``'uvicorn'``, ``'native'`` or ``'gunicorn'``;
                     the workers are named ``w1``, ``w2``, ... in this order.
     """
 
@@ -284,7 +288,7 @@ class Deployment:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--workers', type=int, default=3)
-    parser.add_argument('--server', choices=['uvicorn', 'gunicorn'], default='uvicorn')
+    parser.add_argument('--server', choices=['uvicorn', 'native', 'gunicorn'], default='uvicorn')
     parser.add_argument('--port', type=int, default=8000)
     args = parser.parse_args()
     for program in ('nginx', 'redis-server'):

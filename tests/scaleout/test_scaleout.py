@@ -1,8 +1,9 @@
 """Three workers behind nginx with Redis between them: the scale-out recipe, for real (issue 10).
 
 The deployment is the example's own (examples/scaleout/deploy.py, docs/scaling.md):
-redis-server, workers ``w1`` and ``w2`` (python-socketio ``AsyncServer`` on
-uvicorn) and ``w3`` (``Server`` in threading mode on gunicorn gthread), all
+redis-server, workers ``w1`` and ``w2`` (python-socketio ``AsyncServer``, on
+uvicorn and on engineio_fast's native transport) and ``w3`` (``Server`` in
+threading mode on gunicorn gthread), all
 on engineio_fast with ``worker_id``, and nginx routing handshakes round robin
 and every later request on the worker prefix of its ``sid``.  Thirty clients
 (15 socket.io-client, 15 python-socketio ``Client``; half polling-only, half
@@ -36,7 +37,7 @@ import deploy  # noqa: E402  (examples/scaleout/deploy.py)
 import redis  # noqa: E402
 from raw_clients import http_request  # noqa: E402
 
-SERVERS = ['uvicorn', 'uvicorn', 'gunicorn']
+SERVERS = ['uvicorn', 'native', 'gunicorn']
 PER_KIND = 15
 #: Bound of every wait on the deployment.
 TIMEOUT = 20.0
