@@ -42,9 +42,8 @@ class ASGIAdapter:
             'http_version': request.version,
             'method': request.method,
             'scheme': scheme,
-            'path': unquote(path.decode('latin-1'), 'utf-8', 'replace')
-            if b'%' in path
-            else path.decode('latin-1'),
+            # As uvicorn has it: a proxy stripped root_path, the path has it again.
+            'path': self.service.root_path + _decoded_path(path),
             'raw_path': path,
             'query_string': query,
             'root_path': self.service.root_path,
@@ -81,6 +80,11 @@ class ASGIAdapter:
             return await self._lifespan.startup(timeout)
         lifespan = getattr(self, '_lifespan', None)
         return True if lifespan is None else await lifespan.shutdown(timeout)
+
+
+def _decoded_path(path: bytes) -> str:
+    text = path.decode('latin-1')
+    return unquote(text, 'utf-8', 'replace') if '%' in text else text
 
 
 def _is_websocket(request: Request) -> bool:

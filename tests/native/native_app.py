@@ -11,6 +11,7 @@ environment variable.  The JSON config (every key optional):
 - ``eio``: ``AsyncServer`` keyword arguments (``ping_interval``, ``ping_timeout``, ...);
 - ``certfile`` / ``keyfile``: serve TLS with that certificate and key;
 - ``proxy_headers`` / ``forwarded_allow_ips``: ``serve()``'s proxy options;
+- ``root_path``: ``serve()``'s ``root_path`` (a proxy's path prefix);
 - ``graceful``: ``Limits.graceful_shutdown_timeout`` (shortcut).
 
 Every line it prints is flushed.  Event lines (JSON) on stdout:
@@ -195,11 +196,13 @@ async def other_app(scope, receive, send):
         return
     path = scope['path']
     query = parse_qs(scope['query_string'].decode())
-    if path == '/info':
+    if path == scope['root_path'] + '/info':
         info = {
             key: scope[key]
             for key in ('type', 'method', 'path', 'scheme', 'client', 'http_version')
         }
+        if scope['root_path']:
+            info['root_path'] = scope['root_path']
         info['query'] = scope['query_string'].decode()
         await respond(send, 200, json.dumps(info).encode(), b'application/json')
     elif path == '/stream':
@@ -256,7 +259,7 @@ def main() -> int:
     if CONFIG.get('certfile'):
         options['ssl_certfile'] = CONFIG['certfile']
         options['ssl_keyfile'] = CONFIG.get('keyfile')
-    for name in ('proxy_headers', 'forwarded_allow_ips'):
+    for name in ('proxy_headers', 'forwarded_allow_ips', 'root_path'):
         if name in CONFIG:
             options[name] = CONFIG[name]
     sock = listening_socket(nodelay=True)
