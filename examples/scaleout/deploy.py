@@ -2,7 +2,8 @@
 
 Usage::
 
-    python examples/scaleout/deploy.py [--workers 3] [--server uvicorn|native|gunicorn] [--port 8000]
+    python examples/scaleout/deploy.py [--workers 3] [--server uvicorn|native|gunicorn]
+                                       [--port 8000]
 
 Everything runs as a child of this script on 127.0.0.1, with its files
 (nginx.conf, logs, pid and temp paths, one log per worker) in a temporary
