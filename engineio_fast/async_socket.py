@@ -107,6 +107,7 @@ class AsyncSocket(base_socket.BaseSocket):
     def __init__(self, server, sid):
         super().__init__(server, sid)
         self._writing = False  # the writer is busy with a batch
+        self._direct_send = None  # the write-through's send, while _direct_ws is set
 
     def _make_event(self, server) -> _Wakeup:
         return _Wakeup()
@@ -155,7 +156,7 @@ class AsyncSocket(base_socket.BaseSocket):
         if 'packet_create' in server.handlers:
             server._fire_observer('packet_create', self.sid, pkt)
         try:
-            sent = self._direct_ws.send(pkt.encode())
+            sent = self._direct_send(pkt.encode())
             # A driver's send is a coroutine, or (native) done at once: None, or
             # a future while the connection's write buffer is full.
             if sent is not None and not step(
@@ -178,6 +179,7 @@ class AsyncSocket(base_socket.BaseSocket):
 
     def _attach_writer(self, ws) -> None:
         self._direct_ws = ws
+        self._direct_send = base_socket.driver_method(ws, 'send')
 
     async def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

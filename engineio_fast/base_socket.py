@@ -520,9 +520,10 @@ class BaseSocket:
         receive = self._receive
         state = self.state
         overdue = self._ping_overdue
+        wait = driver_method(ws, 'wait')
         try:
             while not state.closing:
-                message = ws.wait()
+                message = wait()
                 if message is not None and type(message) not in _MESSAGE_TYPES:
                     message = await message  # inline settle(): a driver's coroutine or future
                 if message is None:
@@ -614,6 +615,7 @@ class BaseSocket:
         """
         self._attach_writer(ws)
         turn = self._writer_turn(self)
+        send = driver_method(ws, 'send')
         try:
             while True:
                 async with turn as packets:
@@ -633,7 +635,7 @@ class BaseSocket:
                             self._run_callback(pkt.callback, None)
                             continue
                         try:
-                            sent = ws.send(pkt.encode())
+                            sent = send(pkt.encode())
                             if sent is not None and isawaitable(sent):  # inline settle()
                                 await sent
                         except (UnicodeEncodeError, EncodeError):
@@ -655,6 +657,23 @@ class BaseSocket:
 
 #: What a websocket's ``wait()`` returns when it does not have to wait.
 _MESSAGE_TYPES = (str, bytes, bytearray)
+
+
+def driver_method(ws: Any, name: str) -> Any:
+    """``ws.<name>_now`` where the driver has one and ``ws.<name>`` is still its own
+    method, else ``ws.<name>``.
+
+    A ``*_now`` method (the native transport's) answers at once when it can:
+    a message, or None for a send done, else an awaitable.  ``wait``/``send``
+    keep the contract (always awaitable) for code that wraps them on the
+    instance, as python-socketio's admin instrumentation does; a wrapped one
+    is used as it is.
+    """
+    method = getattr(ws, name)
+    now = getattr(ws, name + '_now', None)
+    if now is not None and getattr(method, '__func__', None) is getattr(type(ws), name, None):
+        return now
+    return method
 
 
 class PendingWrite:

@@ -22,9 +22,11 @@ Asyncio drivers (asgi, aiohttp, tornado, sanic) give ``asyncio: True`` and:
   ws(environ)`` accepts the connection, awaits ``handler(ws)`` and returns
   what ``handle_request`` must return to the framework.  ``await ws.wait()``
   returns a message or None once closed, ``await ws.send(message)``, ``await
-  ws.close(code=None)``.  A websocket that can do without waiting may return
-  the message from ``wait()`` and None from ``send()`` directly (the native
-  transport's does: the flows await only what is awaitable).
+  ws.close(code=None)``.  A websocket that can answer without waiting may
+  also offer ``wait_now()`` (a message, None once closed, or an awaitable)
+  and ``send_now(message)`` (None when done, or an awaitable): the flows use
+  them unless ``wait``/``send`` were wrapped on the instance
+  (``base_socket.driver_method``; the native transport's websocket does).
 - ``create_route(app, server, path)`` where the framework routes requests
   itself (aiohttp, sanic), used by ``AsyncServer.attach``.
 """

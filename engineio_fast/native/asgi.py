@@ -231,7 +231,7 @@ class WebSocketExchange:
                 await self.request.waiter
             return {'type': 'websocket.disconnect', 'code': 1006}
         try:
-            message = websocket.wait()
+            message = websocket.wait_now()
             if message is not None and not isinstance(message, (str, bytes)):
                 message = await message
         except Exception:
@@ -261,7 +261,7 @@ class WebSocketExchange:
             if self.websocket is None:
                 raise RuntimeError('websocket.send before websocket.accept')
             text = message.get('text')
-            sent = self.websocket.send(text if text is not None else message.get('bytes', b''))
+            sent = self.websocket.send_now(text if text is not None else message.get('bytes', b''))
             if sent is not None:
                 await sent
         elif kind == 'websocket.close':

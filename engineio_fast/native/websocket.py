@@ -3,9 +3,10 @@
 ``ServerWebSocket`` speaks the protocol over a connection that an upgrade
 handed over; framing is ``_ws`` (compiled, or its pure-Python twin).
 ``EngineIOWebSocket`` is the driver object the Engine.IO flows use:
-``wait()`` returns a message without awaiting when one is buffered, and
-``send()`` writes at once, returning a future only while the connection's
-write buffer is over its high-water mark.
+``wait_now()`` returns a message without awaiting when one is buffered, and
+``send_now()`` writes at once, returning a future only while the connection's
+write buffer is over its high-water mark; ``wait()`` and ``send()`` are their
+awaitable forms (``base_socket.driver_method`` picks).
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ class ServerWebSocket:
     def inbox_full(self) -> bool:
         return len(self.inbox) >= INBOX_HIGH
 
-    def wait(self) -> Any:
+    def wait_now(self) -> Any:
         """The next message (str or bytes), None once closed; a future when none is buffered.
 
         A frame-level failure raises ``ContentTooLongError`` (over the size
@@ -208,7 +209,20 @@ class ServerWebSocket:
 
     # -- writing -----------------------------------------------------------------
 
-    def send(self, message: Any) -> Any:
+    async def wait(self) -> Any:
+        """``await ws.wait()``: the next message, None once closed."""
+        message = self.wait_now()
+        if message is not None and type(message) is not str and type(message) is not bytes:
+            message = await message
+        return message
+
+    async def send(self, message: Any) -> None:
+        """``await ws.send(message)``: write a text (str) or binary message."""
+        sent = self.send_now(message)
+        if sent is not None:
+            await sent
+
+    def send_now(self, message: Any) -> Any:
         """Write a text (str) or binary message; a future to await while the buffer is full."""
         if self.close_sent or self.connection.transport is None:
             raise ConnectionResetError('websocket closed')
@@ -269,7 +283,9 @@ class ServerWebSocket:
 class EngineIOWebSocket(ServerWebSocket):
     """The driver's websocket class for an ``AsyncServer`` served natively."""
 
-    __slots__ = ('handler', 'server')
+    # __dict__: code may wrap wait/send on the instance (python-socketio's admin
+    # instrumentation does); the dict exists only once it does.
+    __slots__ = ('handler', 'server', '__dict__')
 
     def __init__(self, handler: Callable, server: Any, **kwargs: Any):
         self.handler = handler

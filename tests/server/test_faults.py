@@ -20,10 +20,12 @@ from raw_clients import RawWebSocket, next_event
 from server_process import SERVER_MODES, EchoServerProcess
 
 #: The modes the heavier load tests run in: one of each server family.
-LOAD_MODES = [mode for mode in ('threading', 'eventlet', 'asgi', 'aiohttp') if mode in SERVER_MODES]
+LOAD_MODES = [
+    mode for mode in ('threading', 'eventlet', 'asgi', 'native', 'aiohttp') if mode in SERVER_MODES
+]
 #: 1,000 clients take a while: one sync and one async mode here, the others in
 #: bench/soak/run.py.
-KILL_MODES = [mode for mode in ('threading', 'asgi') if mode in SERVER_MODES]
+KILL_MODES = [mode for mode in ('threading', 'asgi', 'native') if mode in SERVER_MODES]
 #: The connection of a client that stopped reading is dropped in every mode,
 #: with each server's websocket implementations: uvicorn's three, and
 #: gevent-websocket's handler besides simple-websocket.  ASGI itself cannot

@@ -19,7 +19,7 @@ import pytest
 from raw_clients import SEP, PollingClient, RawWebSocket, ResultThread
 from server_process import EchoServerProcess, _selected
 
-MODES = _selected(['threading', 'eventlet', 'asgi', 'aiohttp'])
+MODES = _selected(['threading', 'eventlet', 'asgi', 'native', 'aiohttp'])
 OPTIONS = {'ping_interval': 5, 'ping_timeout': 5}
 
 

@@ -28,7 +28,7 @@ SID = re.compile(r'w1\.[A-Za-z0-9_-]{20}\Z')
 ANSWER_TIMEOUT = 5.0
 
 
-@pytest.fixture(scope='module', params=_selected(['threading', 'asgi']))
+@pytest.fixture(scope='module', params=_selected(['threading', 'asgi', 'native']))
 def server_mode(request: pytest.FixtureRequest) -> str:
     return request.param
 
