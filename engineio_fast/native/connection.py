@@ -69,8 +69,6 @@ class Request:
         'complete',
         'waiter',
         'started',
-        'waiting',
-        'queued',
     )
 
     def __init__(self) -> None:
@@ -81,8 +79,6 @@ class Request:
         self.complete = False
         self.waiter: asyncio.Future | None = None
         self.started = False
-        self.waiting = False
-        self.queued = False
         self.upgrade = False
 
 
@@ -209,19 +205,10 @@ class HttpConnection(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
-            request = self.request
-            if request is not None and request.waiting and not request.queued:
-                # Its body is still on the way: the server reads it as it comes,
-                # and knows a POST is in progress (P-24).
-                self._queue(request)
         except httptools.HttpParserUpgrade as upgrade:
-            # The stream after an upgrade request is not HTTP any more.
-            rest = data[upgrade.args[0] :]
-            if self.websocket is not None:  # it took over while the request ran inline
-                if rest:
-                    self.websocket.feed(rest)
-            else:
-                self.upgrade_rest = rest
+            # The stream after an upgrade request is not HTTP any more: it waits
+            # for the websocket that the request's answer may accept.
+            self.upgrade_rest = data[upgrade.args[0] :]
         except httptools.HttpParserCallbackError as error:
             refused = error.__context__
             if isinstance(refused, _Refused):
@@ -237,7 +224,7 @@ class HttpConnection(asyncio.Protocol):
     def _refuse_in_order(self, status: int, text: str) -> None:
         """Refuse a request once the ones pipelined before it are answered (in order)."""
         failing = self.request
-        if failing is not None and failing.queued and failing is not self.current:
+        if failing is not None and failing in self.pipeline:
             self.pipeline.remove(failing)  # its body broke before it started: refused instead
         if (self.current is None or self.current is failing) and not self.pipeline:
             self.refuse(status, text)
@@ -316,14 +303,11 @@ class HttpConnection(asyncio.Protocol):
         request.keep_alive = parser.should_keep_alive()
         request.upgrade = parser.should_upgrade()
         request.engineio = self.service.is_engineio_target(request.target)
-        if not request.engineio or self._body_over_limit(request):
-            # The application streams its body; an oversized Engine.IO body is
-            # refused from its Content-Length before it is read.
-            self._queue(request)
-        else:
-            # An Engine.IO request starts once its body is complete, which is
-            # usually within this same read; else at the end of the read.
-            request.waiting = True
+        # Its answer starts in the connection's task, after this read: a body
+        # that came with the headers is complete by then; a longer one is read
+        # as it comes (the server sees a POST in progress, P-24, and stops at
+        # its size limit, H-41).
+        self._queue(request)
 
     def on_body(self, body: bytes) -> None:
         request = self.request
@@ -333,8 +317,6 @@ class HttpConnection(asyncio.Protocol):
         request.body_size += len(body)
         if request.waiter is not None:
             self._wake(request)
-        elif not request.queued and request.body_size > self.service.engineio_body_limit:
-            self._queue(request)  # the server stops reading at its limit (413)
         if request.started and request.body_size > self.service.limits.body_buffer:
             self._pause_reading()
 
@@ -347,19 +329,8 @@ class HttpConnection(asyncio.Protocol):
             return
         if request.waiter is not None:
             self._wake(request)
-        if not request.queued:
-            self._queue(request)
 
     # -- requests ------------------------------------------------------------------
-
-    def _body_over_limit(self, request: Request) -> bool:
-        for name, value in request.headers:
-            if name.lower() == b'content-length':
-                try:
-                    return int(value) > self.service.engineio_body_limit
-                except ValueError:
-                    return False
-        return False
 
     @staticmethod
     def _wake(request: Request) -> None:
@@ -369,7 +340,6 @@ class HttpConnection(asyncio.Protocol):
             waiter.set_result(None)
 
     def _queue(self, request: Request) -> None:
-        request.queued = True
         self.pipeline.append(request)
         if len(self.pipeline) >= MAX_PIPELINED:
             self._pause_reading()

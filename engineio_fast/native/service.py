@@ -114,7 +114,6 @@ class Service:
 
             # The server answers natively from now on: its websockets are ours.
             self.eio._async = driver.ASYNC
-        self.engineio_body_limit = self.eio.max_http_buffer_size if self.eio is not None else 0
         self.asgi = ASGIAdapter(self)
         self._sweeper: asyncio.TimerHandle | None = None
         self.sweep_interval = max(
