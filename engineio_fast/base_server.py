@@ -566,7 +566,7 @@ class BaseServer(EventHandlers):
                 raise ProtocolError(400, http.BAD_UPGRADE)
             return await settle(session.handle_get_request(environ, start_response))
         if session.upgraded:
-            raise http.invalid_session(sid)
+            await session._refuse_poll()
         packets = await settle(session.handle_get_request(environ, start_response))
         response = self._ok(packets, jsonp_index=jsonp_index)
         session._written()

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from inspect import isawaitable
 from operator import attrgetter
-from typing import Any
+from typing import Any, NoReturn
 
 from . import _codec, packet
 from ._constants import CLOSE, MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG
@@ -444,8 +444,15 @@ class BaseSocket:
             if action is protocol.POLL:
                 return None
             if action is protocol.INVALID:
-                raise http.invalid_session(self.sid)
+                await self._refuse_poll()
             return [_NOOP_PACKET]
+
+    async def _refuse_poll(self) -> NoReturn:
+        """Refuse a poll of the upgraded session (400), held as ``refusal_hold`` says (P-41)."""
+        hold = self.state.refusal_hold(time.monotonic())
+        if hold:
+            await settle(self.server.sleep(hold))
+        raise http.invalid_session(self.sid)
 
     async def _handle_post(self, environ: dict) -> None:
         """Receive the packets of a POST body (P-20, P-24, P-25).

@@ -72,6 +72,7 @@ class SessionState:
         'closing',
         'closed',
         'probe_answered',
+        'upgraded_probe',
         'last_ping',
         'last_seen',
         'ping_due',
@@ -91,6 +92,8 @@ class SessionState:
         self.closed = False
         #: When the upgrade's ``3probe`` went out, while upgrading.
         self.probe_answered: float | None = None
+        #: When the ``3probe`` of the completed upgrade went out (None without one).
+        self.upgraded_probe: float | None = None
         #: When the ping still waiting for its pong went out, or None.
         self.last_ping: float | None = None
         #: When the last packet from the client arrived.
@@ -225,6 +228,7 @@ class SessionState:
         """The upgrade completed, or failed and polling goes on."""
         if upgraded:
             self.upgraded = True
+            self.upgraded_probe = self.probe_answered
         self.upgrading = False
         self.probe_answered = None
 
@@ -238,21 +242,36 @@ class SessionState:
     def get_during_upgrade(self, arrival: float, now: float) -> tuple[str, float]:
         """A GET that came at ``arrival`` while upgrading (P-41): what it gets now.
 
-        ``(WAIT, seconds)``, ``(NOOP_ONLY, 0)``, ``(INVALID, 0)`` once upgraded,
-        or ``(POLL, 0)`` once the upgrade failed.  Such a GET is the client's
-        last poll, or a request racing the client's ``5``, whose frames may
-        still be on their way: it waits for the upgrade to end, and gets a
-        noop ``UPGRADE_NOOP_DELAY`` after it came or after the probe was
+        ``(WAIT, seconds)``, ``(NOOP_ONLY, 0)``, ``(POLL, 0)`` once the upgrade
+        failed, or ``(INVALID, seconds)`` once upgraded.  Such a GET is the
+        client's last poll, or a request racing the client's ``5``, whose
+        frames may still be on their way: it waits for the upgrade to end, and
+        gets a noop ``UPGRADE_NOOP_DELAY`` after it came or after the probe was
         answered, whichever is later, as on the JS server.
         """
         if not self.upgrading or self.closed:
-            return (INVALID if self.upgraded else POLL), 0.0
+            if self.upgraded:
+                return INVALID, self.refusal_hold(now)
+            return POLL, 0.0
         answered = self.probe_answered
         start = arrival if answered is None else max(arrival, answered)
         remaining = start + UPGRADE_NOOP_DELAY - now
         if remaining <= 0:
             return NOOP_ONLY, 0.0
         return WAIT, remaining
+
+    def refusal_hold(self, now: float) -> float:
+        """How long a poll of the upgraded session waits for its 400 (P-41).
+
+        Until ``UPGRADE_NOOP_DELAY`` after the ``3probe``: the 400 and the
+        ``3probe`` travel on two connections, and a client that gets both at
+        once may read the 400 first (the official suite's client does, seen
+        with strace), taking the ``3probe`` for the next message.
+        """
+        answered = self.upgraded_probe
+        if answered is None:
+            return 0.0
+        return max(0.0, answered + UPGRADE_NOOP_DELAY - now)
 
     # -- closing -----------------------------------------------------------------
 

@@ -689,13 +689,59 @@ def test_get_during_upgrade_waits_until_delay_after_later_of_arrival_and_answer(
         assert (step, wait) == (NOOP_ONLY, 0.0)
 
 
-def test_get_after_the_upgrade_completed_is_invalid(clock):
-    """P-21, P-41: the sid is no longer polling once upgraded (400)."""
+def test_get_after_the_upgrade_completed_is_invalid_held_until_the_delay_after_the_probe(clock):
+    """P-21, P-41, TS-22: the sid is no longer polling once upgraded (400).
+
+    The 400 waits until UPGRADE_NOOP_DELAY after the 3probe, so that the
+    suite's client, reading both connections at once, has the 3probe first.
+    """
     state = upgrading()
-    state.probe_answered_at(clock.now)
+    answered = clock.now
+    state.probe_answered_at(answered)
     arrival = clock.now
     assert state.upgrade_frame(UPGRADE)
-    assert state.get_during_upgrade(arrival, clock.advance(0.01)) == (INVALID, 0.0)
+    assert state.upgraded_probe == answered
+    step, hold = state.get_during_upgrade(arrival, clock.advance(0.01))
+    assert step == INVALID
+    assert hold == pytest.approx(UPGRADE_NOOP_DELAY - 0.01)
+    assert state.refusal_hold(clock.now) == hold
+    almost = math.nextafter(answered + UPGRADE_NOOP_DELAY, -math.inf)
+    assert state.refusal_hold(almost) > 0
+    assert state.get_during_upgrade(arrival, answered + UPGRADE_NOOP_DELAY) == (INVALID, 0.0)
+    assert state.refusal_hold(answered + 60.0) == 0.0
+
+
+@given(
+    answered=st.floats(min_value=0, max_value=1e6),
+    later=st.floats(min_value=0, max_value=1.0),
+)
+def test_refusal_hold_never_outlasts_the_delay_after_the_probe(answered, later):
+    """P-41: the hold runs out UPGRADE_NOOP_DELAY after the answer, never longer."""
+    state = upgrading()
+    state.probe_answered_at(answered)
+    assert state.upgrade_frame(UPGRADE)
+    now = answered + later
+    hold = state.refusal_hold(now)
+    assert hold == max(0.0, answered + UPGRADE_NOOP_DELAY - now)
+    assert 0.0 <= hold <= UPGRADE_NOOP_DELAY or hold == pytest.approx(UPGRADE_NOOP_DELAY)
+
+
+def test_refusal_hold_is_zero_without_a_probe():
+    """P-43: a session opened on a websocket had no 3probe to wait for."""
+    state = SessionState(25.0, 20.0)
+    state.websocket_only()
+    assert state.refusal_hold(0.0) == 0.0
+    assert state.get_during_upgrade(0.0, 0.0) == (INVALID, 0.0)
+
+
+def test_a_failed_upgrade_leaves_no_refusal_hold(clock):
+    """P-40: only a completed upgrade's probe holds a later refusal."""
+    state = upgrading()
+    state.probe_answered_at(clock.now)
+    assert not state.upgrade_frame(MESSAGE)
+    state.end_upgrade(upgraded=False)
+    assert state.upgraded_probe is None
+    assert state.refusal_hold(clock.now) == 0.0
 
 
 @pytest.mark.parametrize('how', ['other-frame', 'timeout'])
