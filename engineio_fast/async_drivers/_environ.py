@@ -45,7 +45,7 @@ def build_environ(
         'SERVER_PORT': '0',
     }
     for name, value in headers:
-        key = _ENVIRON_KEYS.get(name) or _environ_key(name)
+        key = _ENVIRON_KEYS.get(name) or environ_key(name)
         previous = environ.get(key)
         if previous is not None and key.startswith('HTTP_'):
             value = previous + ',' + value  # a repeated header
@@ -62,7 +62,7 @@ _ENVIRON_KEYS: dict[str, str] = {}
 _MAX_CACHED_KEYS = 512
 
 
-def _environ_key(name: str) -> str:
+def environ_key(name: str) -> str:
     """The environ key of a header: ``CONTENT_TYPE``/``CONTENT_LENGTH``, else ``HTTP_*``."""
     key = name.upper().replace('-', '_')
     if key != 'CONTENT_TYPE' and key != 'CONTENT_LENGTH':

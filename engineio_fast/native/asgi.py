@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .._constants import INTERNAL_ERROR, NORMAL_CLOSURE
+from ..async_drivers._environ import environ_key
+from .connection import reason_phrase
 from .websocket import ServerWebSocket, handshake_error
 
 if TYPE_CHECKING:
@@ -311,19 +313,12 @@ class WebSocketExchange:
 def _handshake_environ(request: Request) -> dict:
     environ = {'REQUEST_METHOD': request.method}
     for name, value in request.headers:
-        environ['HTTP_' + name.decode('latin-1').upper().replace('-', '_')] = value.decode(
-            'latin-1'
-        )
+        environ[environ_key(name.decode('latin-1'))] = value.decode('latin-1')
     return environ
 
 
 def _reason(status: int) -> bytes:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase.encode('latin-1')
-    except ValueError:
-        return b''
+    return reason_phrase(status).encode('latin-1')
 
 
 class Lifespan:

@@ -10,6 +10,7 @@ order (pipelining), and hands the connection to a websocket on upgrade.
 from __future__ import annotations
 
 import asyncio
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -30,18 +31,13 @@ UPGRADED = 3  # a websocket: its own heartbeat decides
 #: Requests parsed ahead of the one being answered before reading pauses.
 MAX_PIPELINED = 16
 
-_REASONS = {
-    200: 'OK',
-    400: 'Bad Request',
-    403: 'Forbidden',
-    404: 'Not Found',
-    408: 'Request Timeout',
-    413: 'Payload Too Large',
-    414: 'URI Too Long',
-    431: 'Request Header Fields Too Large',
-    500: 'Internal Server Error',
-    503: 'Service Unavailable',
-}
+#: Reason phrases by status code, as the standard library names them.
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+def reason_phrase(status: int) -> str:
+    """The reason phrase of ``status``; empty for a code without one."""
+    return _REASONS.get(status, '')
 
 
 class _Refused(Exception):
@@ -493,7 +489,7 @@ class HttpConnection(asyncio.Protocol):
         body = text.encode()
         head = 'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n' % (
             status,
-            _REASONS.get(status, 'Error'),
+            reason_phrase(status),
             len(body),
         )
         head += 'Connection: close\r\n\r\n'
