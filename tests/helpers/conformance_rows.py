@@ -6,9 +6,9 @@ the row's websocket does with a client offering ``permessage-deflate``:
 whether the extension is negotiated (asserted by test_servers.py, and stated
 in the README's "Supported HTTP servers" table).  Where it is, Node's ``ws``
 client (the official suite's) compresses on its thread pool, so its frames
-leave later than its HTTP requests and the suite's upgrade race cases are
-lost at times (conformance_harness.UPGRADE_ORDER_ARTEFACTS), as they are behind uWSGI's
-HTTP router (``relayed``).
+leave late and the suite's second-websocket upgrade case is lost at times
+(conformance_harness.UPGRADE_ORDER_ARTEFACTS), as it is behind uWSGI's HTTP
+router (``relayed``).
 """
 
 from __future__ import annotations
