@@ -25,7 +25,6 @@ def build_environ(
     """
     host, port = remote if remote else (None, None)
     environ = {
-        'wsgi.input': body,
         'wsgi.errors': sys.stderr,
         'wsgi.version': (1, 0),
         'wsgi.async': True,
@@ -33,12 +32,7 @@ def build_environ(
         'wsgi.multiprocess': False,
         'wsgi.run_once': False,
         'SERVER_SOFTWARE': framework,
-        'REQUEST_METHOD': method,
-        'PATH_INFO': path,
-        'QUERY_STRING': query_string,
-        'RAW_URI': path + '?' + query_string if query_string else path,
         'SCRIPT_NAME': '',
-        'SERVER_PROTOCOL': protocol,
         'REMOTE_ADDR': host or '127.0.0.1',
         'REMOTE_PORT': str(port or 0),
         'SERVER_NAME': framework,
@@ -54,7 +48,20 @@ def build_environ(
     if forwarded:
         scheme = forwarded.split(',', 1)[0].strip()
     environ['wsgi.url_scheme'] = 'https' if scheme in ('https', 'wss') else 'http'
+    set_request(environ, method, path, query_string, body, protocol)
     return environ
+
+
+def set_request(
+    environ: dict, method: str, path: str, query_string: str, body: Any, protocol: str
+) -> None:
+    """Put a request's line and body into ``environ``; the rest comes from its headers."""
+    environ['wsgi.input'] = body
+    environ['REQUEST_METHOD'] = method
+    environ['PATH_INFO'] = path
+    environ['QUERY_STRING'] = query_string
+    environ['RAW_URI'] = path + '?' + query_string if query_string else path
+    environ['SERVER_PROTOCOL'] = protocol
 
 
 #: Header name → environ key, for the names seen first (most requests repeat them).

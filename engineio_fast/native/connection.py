@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import httptools
 
 from ..async_drivers._body import PulledBody
-from ..async_drivers._environ import build_environ
+from ..async_drivers._environ import build_environ, set_request
 
 if TYPE_CHECKING:
     from .service import Service
@@ -130,6 +130,9 @@ class HttpConnection(asyncio.Protocol):
         'refusal',
         'worker',
         'wakeup',
+        'seen_headers',
+        'seen_environ',
+        'length_at',
     )
 
     def __init__(self, service: Service):
@@ -164,6 +167,11 @@ class HttpConnection(asyncio.Protocol):
         #: The task answering this connection's requests, and its wakeup.
         self.worker: asyncio.Task | None = None
         self.wakeup: asyncio.Future | None = None
+        #: The last request's raw headers, the environ they gave (never handed
+        #: out: copied) and where their Content-Length is (-1: none).
+        self.seen_headers: list | None = None
+        self.seen_environ: dict | None = None
+        self.length_at = -1
 
     # -- asyncio.Protocol ------------------------------------------------------
 
@@ -413,7 +421,12 @@ class HttpConnection(asyncio.Protocol):
         self.finish(request)
 
     def environ(self, request: Request) -> dict:
-        """The WSGI-style environ of ``request`` (A-11..A-13)."""
+        """The WSGI-style environ of ``request`` (A-11..A-13).
+
+        What comes from the headers is built once and copied for each request
+        whose headers are the same but for Content-Length: a client's polls
+        repeat their headers, its POSTs differ in length alone.
+        """
         path, _, query = request.target.partition(b'?')
         path_text = path.decode('latin-1')
         if '%' in path_text:
@@ -422,31 +435,61 @@ class HttpConnection(asyncio.Protocol):
             query_text = query.decode('utf-8')
         except UnicodeDecodeError:
             query_text = query.decode('latin-1')
+        raw = request.headers
+        request.headers = None  # in the environ now; a websocket keeps its request alive
+        body = RequestBody(request, self)
+        protocol = 'HTTP/' + request.version
+        if self._same_headers(raw):
+            environ = self.seen_environ.copy()
+            set_request(environ, request.method, path_text, query_text, body, protocol)
+            if self.length_at >= 0:
+                environ['CONTENT_LENGTH'] = raw[self.length_at][1].decode('latin-1')
+            return environ
         headers = []
-        for name, value in request.headers:
+        length_at = -1
+        for at, (name, value) in enumerate(raw):
+            if length_at < 0 and name.lower() == b'content-length':
+                length_at = at
             try:
                 headers.append((name.decode('latin-1'), value.decode('utf-8')))
             except UnicodeDecodeError:  # not representable in a WSGI environ
                 continue
-        service = self.service
         peer = self.peer
         scheme = self.scheme
         if self.proxied:
-            peer, scheme = service.proxy.apply(peer, scheme, request.headers)
+            peer, scheme = self.service.proxy.apply(peer, scheme, raw)
         environ = build_environ(
             'engineio_fast',
             request.method,
             path_text,
             query_text,
             headers,
-            RequestBody(request, self),
+            body,
             scheme,
             peer,
-            'HTTP/' + request.version,
+            protocol,
         )
         environ['engineio_fast.connection'] = self
-        request.headers = None  # in the environ now; a websocket keeps its request alive
+        self.seen_headers = raw
+        self.seen_environ = environ.copy()
+        self.length_at = length_at
         return environ
+
+    def _same_headers(self, raw: list) -> bool:
+        """Whether ``raw`` are the last request's headers, or differ in Content-Length alone."""
+        seen = self.seen_headers
+        if seen is None:
+            return False
+        if raw == seen:
+            return True
+        at = self.length_at
+        return (
+            at >= 0
+            and len(raw) == len(seen)
+            and raw[at][0] == seen[at][0]
+            and raw[:at] == seen[:at]
+            and raw[at + 1 :] == seen[at + 1 :]
+        )
 
     # -- responses -----------------------------------------------------------------
 
@@ -513,6 +556,7 @@ class HttpConnection(asyncio.Protocol):
         self.websocket = websocket
         self.state = UPGRADED
         self.parser = None  # no more HTTP on this connection
+        self.seen_headers = self.seen_environ = None
         rest = self.upgrade_rest
         self.upgrade_rest = None
         if rest:

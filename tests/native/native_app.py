@@ -16,9 +16,10 @@ environment variable.  The JSON config (every key optional):
 
 Every line it prints is flushed.  Event lines (JSON) on stdout:
 
-- ``{"event": "connect", "sid", "remote", "scheme", "transport", "in_task"}``
+- ``{"event": "connect", "sid", "remote", "scheme", "transport", "in_task", "marked"}``
   (REMOTE_ADDR and ``wsgi.url_scheme`` of the handshake's environ; whether the
-  handler ran in a task, with ``asyncio.timeout()`` working);
+  handler ran in a task, with ``asyncio.timeout()`` working; whether the
+  environ already held the key the handler then adds to it);
 - ``{"event": "disconnect", "sid", "reason"}``;
 - ``{"event": "pushed", "sid", "sent", "error"}`` at the end of a push;
 - ``{"event": "body", "size", "sha256"}`` for each POST the other app read;
@@ -110,7 +111,9 @@ async def on_connect(sid, environ):
         scheme=environ.get('wsgi.url_scheme'),
         transport=parse_qs(environ.get('QUERY_STRING', '')).get('transport', [None])[0],
         in_task=await in_a_task(),
+        marked='native_app.mark' in environ,
     )
+    environ['native_app.mark'] = True  # must not reach another request's environ
 
 
 async def in_a_task() -> bool:

@@ -19,7 +19,7 @@ import json
 
 import pytest
 import websocket
-from native_clients import NativeApp
+from native_clients import NativeApp, RawHttp, request
 from raw_clients import SEP, TIMEOUT, http_request
 
 FORWARDED = {'X-Forwarded-For': '203.0.113.7', 'X-Forwarded-Proto': 'https'}
@@ -109,3 +109,37 @@ def test_without_forwarded_headers_the_peer_is_the_client(start):
     app = start(forwarded_allow_ips='127.0.0.1')
     connect = handshake(app)
     assert (connect['remote'], connect['scheme']) == ('127.0.0.1', 'http')
+
+
+def test_each_request_on_one_connection_gets_its_own_environ(start):
+    """A-12, A-13: a keep-alive connection's requests with other headers get other values.
+
+    The native connection reuses the environ its previous request's headers
+    gave; a change in any header but Content-Length must build a new one,
+    and what a handler added to one environ is in no other.
+    """
+    app = start(forwarded_allow_ips='127.0.0.1')
+    sent = [
+        {'X-Forwarded-For': '203.0.113.7'},
+        {'X-Forwarded-For': '198.51.100.9', 'X-Forwarded-Proto': 'https'},
+        {'X-Forwarded-For': '198.51.100.9', 'X-Forwarded-Proto': 'https'},
+        {'X-Forwarded-For': '203.0.113.7'},
+    ]
+    client = RawHttp(app.port)
+    events = []
+    try:
+        for headers in sent:
+            client.send(request('GET', '/engine.io/?EIO=4&transport=polling', **headers))
+            response = client.response()
+            assert response.status == 200, response
+            sid = json.loads(response.text.split(SEP)[0][1:])['sid']
+            events.append(app.wait_for_event(event='connect', sid=sid))
+    finally:
+        client.close()
+    assert [(e['remote'], e['scheme']) for e in events] == [
+        ('203.0.113.7', 'http'),
+        ('198.51.100.9', 'https'),
+        ('198.51.100.9', 'https'),
+        ('203.0.113.7', 'http'),
+    ]
+    assert [e['marked'] for e in events] == [False] * 4
