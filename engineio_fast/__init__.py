@@ -2,7 +2,7 @@
 
 from . import exceptions, json, packet, payload  # noqa: F401 - public modules
 from ._codec import USE_EXTENSIONS  # noqa: F401 - public flag
-from ._install import install, uninstall  # noqa: F401 - the swap-in
+from ._install import install, installed, uninstall  # noqa: F401 - the swap-in
 from ._optional import lazy_imports as _lazy_imports
 from .async_client import AsyncClient
 from .async_drivers.asgi import ASGIApp

@@ -1,7 +1,8 @@
-"""Command line: ``python -m engineio_fast demo|serve ...``.
+"""Command line: ``python -m engineio_fast demo|serve|info ...`` and ``--version``.
 
 ``demo`` runs the chat demo; ``serve MODULE:APP`` serves an ASGI app with
-the native transport, with uvicorn's spelling of the options.
+the native transport, with uvicorn's spelling of the options; ``info``
+reports the version, the codec backend and the optional packages found.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import logging
 import sys
 from typing import Any
 
+from . import __version__
+from ._info import report
 from .demo import serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m engineio_fast`` argument parser."""
     parser = argparse.ArgumentParser(prog='python -m engineio_fast')
+    parser.add_argument('--version', action='version', version='engineio_fast ' + __version__)
     commands = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     demo = commands.add_parser(
         'demo',
@@ -41,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument('--verbose', action='store_true', help='log every HTTP request')
     add_serve_command(commands)
+    commands.add_parser(
+        'info',
+        help='show the version, the codec backend and the optional packages found',
+        description='Show what this installation runs: the engineio_fast version, the codec '
+        'backend (compiled or pure Python), Python, python-engineio and the optional packages.',
+    )
     return parser
 
 
@@ -141,6 +151,9 @@ def run_serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    if args.command == 'info':
+        print(report())
+        return 0
     if args.command == 'serve':
         level = 5 if args.log_level == 'trace' else getattr(logging, args.log_level.upper())
         logging.basicConfig(level=level, format='%(levelname)s: %(message)s')

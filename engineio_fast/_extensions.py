@@ -11,10 +11,22 @@ import os
 import sys
 from types import ModuleType
 
-NO_EXTENSIONS = (
-    os.environ.get('ENGINEIO_FAST_NO_EXTENSIONS', '') not in ('', '0')
-    or sys.implementation.name != 'cpython'
-)
+ENV_VAR = 'ENGINEIO_FAST_NO_EXTENSIONS'
+
+
+def _forced_by() -> str | None:
+    """Why the pure-Python twins must be used, or None when the compiled ones may load."""
+    value = os.environ.get(ENV_VAR, '')
+    if value not in ('', '0'):
+        return '%s=%s' % (ENV_VAR, value)
+    if sys.implementation.name != 'cpython':
+        return 'the %s interpreter' % sys.implementation.name
+    return None
+
+
+#: The reason the twins are forced (shown by ``python -m engineio_fast info``), or None.
+FORCED_BY = _forced_by()
+NO_EXTENSIONS = FORCED_BY is not None
 
 
 def choose(compiled: str, twin: str) -> tuple[ModuleType, bool]:

@@ -87,6 +87,24 @@ def install(force: bool = False) -> None:
             sys.modules.setdefault(ALIAS + name[len(PACKAGE) :], module)
 
 
+def installed() -> bool:
+    """Tell whether ``install()`` is in effect in this process.
+
+    True from ``install()`` until ``uninstall()``: ``import engineio`` (and
+    so python-socketio and Flask-SocketIO) then gets engineio_fast.  An app
+    can check it at startup, for example after ``uvicorn module:app`` or
+    ``gunicorn module:app`` imported it::
+
+        import engineio_fast
+        assert engineio_fast.installed(), 'engineio_fast.install() was not called'
+
+    It is False in a process that never called ``install()``, such as a
+    fresh ``python -m engineio_fast info``.
+    """
+    engineio = sys.modules.get(ALIAS)
+    return _finder in sys.meta_path and (engineio is None or _is_ours(engineio))
+
+
 def uninstall() -> None:
     """Undo ``install()``: ``import engineio`` finds python-engineio again."""
     if _finder in sys.meta_path:

@@ -31,11 +31,22 @@ import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 assert any(n.startswith('engineio_fast/_codec_c.') and n.endswith('.so') for n in names), names
 assert not any(n.endswith('.c') for n in names), 'generated C source shipped'
+assert any(n.endswith('.dist-info/licenses/LICENSE') for n in names), 'no LICENSE'
 print('wheel contents ok:', len(names), 'files')
 PY
 
 "$OUT/tools/bin/python" -m build -q --sdist --outdir "$OUT/dist" "$ROOT" >&2
 SDIST=$(ls "$OUT"/dist/*.tar.gz)
+# The sdist carries the licence, the tests and the docs; no build artefacts.
+"$OUT/tools/bin/python" - "$SDIST" >&2 <<'PY'
+import sys, tarfile
+names = [n.split('/', 1)[1] for n in tarfile.open(sys.argv[1]).getnames() if '/' in n]
+for required in ('LICENSE', 'tests/test_imports.py', 'tests/node/package.json', 'docs/scaling.md'):
+    assert required in names, required
+junk = [n for n in names if n.endswith(('.so', '.c', '.pyc')) or 'node_modules' in n]
+assert not junk, junk
+print('sdist contents ok:', len(names), 'files')
+PY
 "$PYTHON" -m venv "$OUT/sdist-check"
 "$OUT/sdist-check/bin/python" -m pip install -q --upgrade pip 'setuptools>=77' wheel
 "$OUT/sdist-check/bin/python" -m pip install -q --no-build-isolation "$SDIST" >&2

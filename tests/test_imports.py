@@ -228,6 +228,7 @@ LAYER_RULES: list[tuple[str, str]] = [
     ('apps', 'native'),  # the native transport: an HTTP server of our own
     ('apps', 'native.*'),
     ('entry', '_install'),
+    ('entry', '_info'),  # python -m engineio_fast info
     ('entry', '__main__'),
     ('entry', 'demo'),
     ('entry', 'demo.*'),

@@ -113,3 +113,39 @@ def test_python_socketio_and_flask_socketio_build_their_servers_on_engineio_fast
         """
         % module
     )
+
+
+def test_installed_tells_whether_the_swap_in_is_in_effect():
+    """issue 18: ``installed()`` is False until install(), True after it, False after uninstall()."""
+    assert_ok(
+        """
+        import engineio_fast
+        assert engineio_fast.installed() is False
+        engineio_fast.install()
+        assert engineio_fast.installed() is True
+        import engineio
+        assert engineio.installed() is True  # the same function through the alias
+        engineio_fast.uninstall()
+        assert engineio_fast.installed() is False
+        print('OK')
+        """
+    )
+
+
+def test_installed_is_false_while_python_engineio_holds_the_name():
+    """issue 18: python-engineio imported without install() is not reported as the swap-in."""
+    assert_ok(
+        """
+        import engineio
+        import engineio_fast
+        assert engineio is not engineio_fast
+        assert engineio_fast.installed() is False
+        engineio_fast.install(force=True)
+        assert engineio_fast.installed() is True
+        # another module put back under the name (by hand) ends the swap-in
+        import sys, types
+        sys.modules['engineio'] = types.ModuleType('engineio')
+        assert engineio_fast.installed() is False
+        print('OK')
+        """
+    )
