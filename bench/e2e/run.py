@@ -4,6 +4,7 @@ Usage::
 
     python bench/e2e/run.py [--quick] [--scenarios NAME ...] [--modes MODE ...]
                             [--rounds N] [--write] [--json PATH]
+    python bench/e2e/run.py --charts-from PATH [--note TEXT]
 
 Needs python-engineio 4.15.1 (``engineio``) and engineio_fast importable by
 the same interpreter, uvicorn/uvloop/httptools/websockets, werkzeug,
@@ -26,7 +27,10 @@ least work that answers the load generator) runs next to the scenarios that
 have one, as the ceiling.  The medians over rounds are printed as a
 markdown report; ``--write`` puts it into bench/RESULTS.md between the
 ``e2e`` markers (``e2e-native`` when the native mode ran), leaving the rest
-of the file alone.
+of the file alone, and draws its charts into bench/charts/ (matplotlib, the
+``bench`` extra) with the raw results beside them.  ``--charts-from`` redraws
+the charts from such a results file (or a ``--json`` dump), or from the medians
+tables of a RESULTS.md, without running anything.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import selectors
 import signal
 import statistics
@@ -48,8 +53,16 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+# charts.py is beside this file, also when run.py is loaded by path (bench/ceiling/run.py).
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import charts  # noqa: E402 - bench/e2e/charts.py; it imports matplotlib only to draw
+
 REPO = HERE.parent.parent
 RESULTS_MD = REPO / 'bench' / 'RESULTS.md'
+#: Where --write puts the PNG charts and the raw results they were drawn from.
+CHARTS_DIR = REPO / 'bench' / 'charts'
 #: bench/RESULTS.md sections run.py writes: the issue-8 modes, and the native transport.
 MARKS = {
     'e2e': (
@@ -178,6 +191,7 @@ class Settings:
     results: dict[tuple[str, str, str], list[dict]] = field(default_factory=dict)
     first_round: int = 0  # rounds of an earlier pass (--add): the alternation goes on from there
     run_loads: list[float] = field(default_factory=list)  # 1-min load average after each run
+    note: str = ''  # the charts' caption (date, commit, machine, command), set by report()
 
 
 def taskset(cpu: str | None, argv: list[str]) -> list[str]:
@@ -688,6 +702,14 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
     errors = sum('error' in r for runs in settings.results.values() for r in runs)
     command = 'python bench/e2e/run.py ' + ' '.join(argv)
     native = 'native' in settings.modes
+    settings.note = chart_note(
+        datetime.date.today().isoformat(),
+        notes['commit'],
+        notes['cpu'],
+        notes['python'],
+        settings.first_round + settings.rounds,
+        command.strip(),
+    )
     lines = [
         '## Native transport end to end (issue 17)'
         if native
@@ -783,11 +805,13 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
         'above 80 %% it may have limited: %s.' % (', '.join(load_bound) or 'no run'),
         '',
         '`other CPU %`: what other processes used during a measured window (% of a core): the',
-        "machine's busy time (/proc/stat) minus the server's and the load generator's CPU. The",
-        'kernel counts the two sides differently (per-CPU ticks against per-task times), so on a',
-        'quiet machine it reads a few % below zero: negative readings are shown as 0 (the raw',
-        'values are in `--json`). Above %d %% other work competed with the server for the cores.'
-        % NOISY_PCT,
+        "machine's busy time (/proc/stat) minus the server's and the load generator's CPU",
+        '(/proc/<pid>/stat, getrusage). The kernel charges /proc/stat a whole tick to whatever',
+        'runs when the timer fires and skips ticks on idle cores, while per-process times follow',
+        "the scheduler's exact run time; so when the cores idle between messages the difference",
+        'reads below zero (down to -17 % in a latency-bound run; a few % at full load): an',
+        'artefact, shown as 0 (the raw values are in `--json`). Readings up to a few % are this',
+        'noise too; above %d %% other work competed with the server for the cores.' % NOISY_PCT,
     ]
     if native:
         lines += native_sections(settings)
@@ -825,12 +849,16 @@ def native_sections(settings: Settings) -> list[str]:
         '',
         *native_cpu_table(settings),
         '',
+        chart_link('e2e-native', 'cpu'),
+        '',
         '### Throughput and load generator CPU',
         '',
         "Closed loops: throughput follows the server's CPU per message until the load generator",
         '(one core, % of it in the last column) becomes the limit, from about 80 % on.',
         '',
         *native_rate_table(settings),
+        '',
+        chart_link('e2e-native', 'throughput'),
         '',
     ]
     if any(s.load['scenario'] == 'memory_idle' for s in settings.scenarios):
@@ -865,6 +893,12 @@ def py_sections(settings: Settings) -> list[str]:
         '',
         *ratio_table(settings),
         '',
+        'The medians behind the ratios (the table at the end of this section), as charts:',
+        '',
+        chart_link('e2e', 'throughput'),
+        '',
+        chart_link('e2e', 'cpu'),
+        '',
     ]
     if any(s.load['scenario'] == 'memory_idle' for s in settings.scenarios):
         lines += [
@@ -876,6 +910,169 @@ def py_sections(settings: Settings) -> list[str]:
             '',
         ]
     return lines
+
+
+#: The charts each section gets: file stem -> (metric, what the chart shows, y label prefix).
+CHARTS = {
+    'throughput': ('msgsPerSec', 'throughput (higher is better)', ''),
+    'cpu': ('serverCpuUsPerMsg', 'server CPU per message (lower is better)', 'server CPU µs per '),
+}
+SECTION_TITLES = {
+    'e2e': 'End-to-end servers (issue 8)',
+    'e2e-native': 'Native transport end to end (issue 17)',
+}
+
+
+def chart_note(date: str, commit: str, machine: str, python: str, rounds: int, command: str) -> str:
+    """The charts' caption: where the numbers come from."""
+    return 'Run of %s, commit %s, %s, Python %s; medians over %d rounds. Command: %s' % (
+        date,
+        commit,
+        machine,
+        python,
+        rounds,
+        command,
+    )
+
+
+def chart_link(marks: str, chart: str) -> str:
+    """The markdown image of one chart, relative to bench/RESULTS.md."""
+    return '![%s: %s](charts/%s-%s.png)' % (SECTION_TITLES[marks], CHARTS[chart][1], marks, chart)
+
+
+def chart_panels(settings: Settings, metric: str, ylabel: str) -> list[charts.Panel]:
+    """A panel per scenario (idle memory has none), a bar group per server, medians."""
+    panels = []
+    for scenario in settings.scenarios:
+        if scenario.load['scenario'] == 'memory_idle':
+            continue
+        groups = []
+        for mode in settings.modes:
+            bars = [
+                (LIB_NAMES[lib], median(settings, (scenario.name, mode, lib), metric))
+                for lib in MODE_LIBS[mode] + ('bare',)
+            ]
+            bars = [(lib, value) for lib, value in bars if value is not None]
+            if bars:
+                groups.append((mode, bars))
+        if groups:
+            per = PER_UNIT[scenario.unit] if ylabel else scenario.unit
+            panels.append(charts.Panel(scenario.name, ylabel + per, groups))
+    return panels
+
+
+def write_charts(settings: Settings, marks: str) -> list[Path]:
+    """Draw the section's charts into bench/charts/; the PNG paths."""
+    paths = []
+    for chart, (metric, what, ylabel) in CHARTS.items():
+        path = CHARTS_DIR / ('%s-%s.png' % (marks, chart))
+        label = charts.rate_label if chart == 'throughput' else charts.cpu_label
+        panels = chart_panels(settings, metric, ylabel)
+        charts.draw(path, '%s: %s' % (SECTION_TITLES[marks], what), settings.note, panels, label)
+        paths.append(path)
+    return paths
+
+
+def save_results(settings: Settings, path: Path) -> None:
+    """Every raw result, keyed ``scenario|mode|lib``, and a ``_meta`` entry for the charts."""
+    meta = {
+        'note': settings.note,
+        'modes': settings.modes,
+        'scenarios': [scenario.name for scenario in settings.scenarios],
+    }
+    results = {'|'.join(k): v for k, v in settings.results.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({'_meta': meta, **results}, indent=1) + '\n')
+
+
+def load_results(path: Path) -> tuple[dict[tuple[str, str, str], list[dict]], dict[str, Any]]:
+    """A save_results() file (or an older one without ``_meta``): results and meta."""
+    data = json.loads(path.read_text())
+    meta = data.pop('_meta', {})
+    return {tuple(key.split('|')): runs for key, runs in data.items()}, meta
+
+
+def stored_settings(
+    results: dict[tuple[str, str, str], list[dict]], meta: dict[str, Any], note: str
+) -> Settings:
+    """Settings for drawing stored results: modes and scenarios as stored, in run order."""
+    keys = list(results)
+    modes = meta.get('modes') or [m for m in MODES if any(key[1] == m for key in keys)]
+    names = meta.get('scenarios') or list(dict.fromkeys(key[0] for key in keys))
+    return Settings(
+        python=sys.executable,
+        rounds=0,
+        warmup=0,
+        duration=0,
+        scenarios=[SCENARIO_BY_NAME[name] for name in names],
+        modes=modes,
+        server_cpu=None,
+        load_cpu=None,
+        broadcast='loop',
+        ws=WS_IMPL,
+        results=results,
+        note=note,
+    )
+
+
+def markdown_results(text: str, marks: str) -> Settings | None:
+    """A generated section's medians table as one-round results (for charts only)."""
+    begin, end = MARKS[marks]
+    if begin not in text or '### Medians' not in text.split(begin, 1)[1].split(end, 1)[0]:
+        return None
+    section = text.split(begin, 1)[1].split(end, 1)[0]
+    libs = {name: lib for lib, name in LIB_NAMES.items()}
+    results: dict[tuple[str, str, str], list[dict]] = {}
+    for line in section.split('### Medians', 1)[1].splitlines():
+        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+        if len(cells) != 11 or cells[0] not in SCENARIO_BY_NAME:
+            continue
+        result = {}
+        for metric, cell in (('msgsPerSec', cells[3].split()[0]), ('serverCpuUsPerMsg', cells[6])):
+            if cell != '-':
+                result[metric] = float(cell)
+        results[(cells[0], cells[1], libs[cells[2]])] = [result]
+    run = re.search(
+        r'Run of (\S+), [\d.]+ min, commit (\w+)\. Machine: ([^;]+); Python (\S+)', section
+    )
+    rounds = re.search(r'Medians over (\d+) rounds', section)
+    command = re.search(r'```bash\n(.*?)\n```', section, re.S)
+    note = (
+        chart_note(*run.groups(), int(rounds.group(1)), command.group(1).strip())
+        if run and rounds and command
+        else 'From the medians table of bench/RESULTS.md.'
+    )
+    return stored_settings(results, {}, note + ' (Drawn from the medians table of RESULTS.md.)')
+
+
+def charts_from(path: Path, note: str | None) -> None:
+    """Redraw charts from a results JSON (then stored beside them) or for a RESULTS.md.
+
+    For a RESULTS.md, each generated section's charts come from its raw results stored in
+    bench/charts/ when there are, else from the section's medians table (rounded values).
+    """
+    if path.suffix == '.md':
+        text = path.read_text()
+        stored = [marks for marks in MARKS if (CHARTS_DIR / ('%s.json' % marks)).is_file()]
+        for marks in stored:
+            charts_from(CHARTS_DIR / ('%s.json' % marks), note)
+        found = [(marks, markdown_results(text, marks)) for marks in MARKS if marks not in stored]
+        drawn = [(marks, settings) for marks, settings in found if settings is not None]
+        if not drawn and not stored:
+            sys.exit('%s: no generated e2e section with a medians table' % path)
+        for marks, settings in drawn:
+            if note:
+                settings.note = note
+            for png in write_charts(settings, marks):
+                print('wrote', png.relative_to(REPO), file=sys.stderr)
+        return
+    results, meta = load_results(path)
+    settings = stored_settings(results, meta, note or meta.get('note') or 'From %s.' % path.name)
+    marks = 'e2e-native' if 'native' in settings.modes else 'e2e'
+    stored = CHARTS_DIR / ('%s.json' % marks)
+    save_results(settings, stored)
+    for written in (*write_charts(settings, marks), stored):
+        print('wrote', written.relative_to(REPO), file=sys.stderr)
 
 
 def write_results(section: str, marks: str = 'e2e') -> None:
@@ -907,7 +1104,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--rounds', type=int, help='rounds (default 3, 1 with --quick)')
     parser.add_argument('--duration', type=float, help='measured seconds per run (default 3)')
     parser.add_argument('--warmup', type=float, help='warm-up seconds per run (default 0.5)')
-    parser.add_argument('--write', action='store_true', help='update bench/RESULTS.md')
+    parser.add_argument(
+        '--write',
+        action='store_true',
+        help='update bench/RESULTS.md and its charts in bench/charts/ (needs matplotlib)',
+    )
+    parser.add_argument(
+        '--charts-from',
+        type=Path,
+        metavar='PATH',
+        help='run nothing: redraw the charts from a results JSON (--json, bench/charts/*.json)'
+        " or from a RESULTS.md's medians tables",
+    )
+    parser.add_argument('--note', help="with --charts-from: the charts' caption (run, machine)")
     parser.add_argument('--json', type=Path, help='also dump every raw result here')
     parser.add_argument(
         '--add',
@@ -931,6 +1140,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> None:
     """Run, print the report, optionally record it."""
     args = parse_args(argv)
+    if args.charts_from:
+        charts_from(args.charts_from, args.note)
+        return
     if not all((HERE / 'node_modules' / name).is_dir() for name in ('ws', 'engine.io')):
         sys.exit('node dependencies missing: run  npm ci --prefix bench/e2e')
     pin = (os.cpu_count() or 1) >= 2
@@ -948,8 +1160,7 @@ def main(argv: list[str]) -> None:
     )
     if args.add:
         # An earlier pass's --json: this pass adds rounds to it (same scenarios and modes).
-        for key, runs in json.loads(args.add.read_text()).items():
-            settings.results[tuple(key.split('|'))] = runs
+        settings.results.update(load_results(args.add)[0])
         settings.first_round = max(map(len, settings.results.values()), default=0)
     started = time.monotonic()
     loads = [os.getloadavg()]
@@ -958,12 +1169,15 @@ def main(argv: list[str]) -> None:
     section = report(settings, argv, started, loads)
     print(section)
     if args.json:
-        args.json.write_text(
-            json.dumps({'|'.join(k): v for k, v in settings.results.items()}, indent=1)
-        )
+        save_results(settings, args.json)
     if args.write:
-        write_results(section, 'e2e-native' if 'native' in settings.modes else 'e2e')
-        print('wrote', RESULTS_MD.relative_to(REPO), file=sys.stderr)
+        marks = 'e2e-native' if 'native' in settings.modes else 'e2e'
+        write_results(section, marks)
+        # The raw results go beside the charts so that --charts-from can redraw them.
+        stored = CHARTS_DIR / ('%s.json' % marks)
+        save_results(settings, stored)
+        for written in (RESULTS_MD, stored, *write_charts(settings, marks)):
+            print('wrote', written.relative_to(REPO), file=sys.stderr)
 
 
 if __name__ == '__main__':
