@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import importlib
 import inspect
-import itertools
 import logging
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from types import CoroutineType
 from typing import Any, Iterator
 
@@ -57,7 +57,9 @@ class RecentSids:
 
     def __init__(self, lifetime: float):
         self._lifetime = lifetime
-        self._added: dict = {}  # sid -> monotonic time, oldest first
+        # sid -> monotonic time, oldest first.  An OrderedDict: forgetting from
+        # the front of a plain dict leaves holes every later scan walks over.
+        self._added: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def add(self, sid: str) -> None:
@@ -74,10 +76,11 @@ class RecentSids:
 
     def _forget_before(self, oldest: float) -> None:
         added = self._added
-        for sid in list(itertools.islice(added, 64)):
-            if added[sid] >= oldest:
+        while added:
+            _, when = next(iter(added.items()))
+            if when >= oldest:
                 return
-            del added[sid]
+            added.popitem(last=False)
 
 
 class _BrokenBody(Exception):

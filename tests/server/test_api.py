@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import weakref
+from types import SimpleNamespace
 
 import pytest
 
@@ -258,3 +259,21 @@ def test_recent_sids_are_taken_once_and_forgotten_after_their_lifetime():
         expired.add(sid)
     assert list(expired._added) == ['c']  # 'b' was forgotten when 'c' came
     assert expired.take('c') is False
+
+
+def test_recent_sids_forget_every_expired_sid_at_the_next_add(monkeypatch):
+    """B-18: however many sids outlived their lifetime, the next add forgets them, in order."""
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(base_server, 'time', SimpleNamespace(monotonic=lambda: clock.now))
+    recent = base_server.RecentSids(0.5)
+    for i in range(1000):  # a burst of closes
+        clock.now = i / 100_000
+        recent.add('s%d' % i)
+    assert recent.take('s700') is True  # taken from the middle
+    clock.now = 0.3
+    recent.add('later')
+    assert len(recent._added) == 1000  # nothing expired yet
+    clock.now = 0.6
+    recent.add('last')
+    assert list(recent._added) == ['later', 'last']
+    assert recent.take('s999') is False and recent.take('later') is True
