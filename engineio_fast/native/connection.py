@@ -102,6 +102,20 @@ class RequestBody(PulledBody):
         return chunks[0] if len(chunks) == 1 else b''.join(chunks)
 
 
+def _same_headers(raw: list, seen: tuple[list, dict, int]) -> bool:
+    """Whether ``raw`` are the headers ``seen``, or differ from them in Content-Length alone."""
+    known, _, at = seen
+    if raw == known:
+        return True
+    return (
+        at >= 0
+        and len(raw) == len(known)
+        and raw[at][0] == known[at][0]
+        and raw[:at] == known[:at]
+        and raw[at + 1 :] == known[at + 1 :]
+    )
+
+
 class HttpConnection(asyncio.Protocol):
     """An HTTP/1.1 connection; hands itself over to a websocket on upgrade."""
 
@@ -130,9 +144,7 @@ class HttpConnection(asyncio.Protocol):
         'refusal',
         'worker',
         'wakeup',
-        'seen_headers',
-        'seen_environ',
-        'length_at',
+        'seen',
     )
 
     def __init__(self, service: Service):
@@ -167,11 +179,9 @@ class HttpConnection(asyncio.Protocol):
         #: The task answering this connection's requests, and its wakeup.
         self.worker: asyncio.Task | None = None
         self.wakeup: asyncio.Future | None = None
-        #: The last request's raw headers, the environ they gave (never handed
-        #: out: copied) and where their Content-Length is (-1: none).
-        self.seen_headers: list | None = None
-        self.seen_environ: dict | None = None
-        self.length_at = -1
+        #: The last two header sets: ``(raw headers, the environ they gave (never
+        #: handed out: copied), where their Content-Length is (-1: none))``.
+        self.seen: list[tuple[list, dict, int]] = []
 
     # -- asyncio.Protocol ------------------------------------------------------
 
@@ -424,8 +434,9 @@ class HttpConnection(asyncio.Protocol):
         """The WSGI-style environ of ``request`` (A-11..A-13).
 
         What comes from the headers is built once and copied for each request
-        whose headers are the same but for Content-Length: a client's polls
-        repeat their headers, its POSTs differ in length alone.
+        whose headers are the same but for Content-Length.  The last two sets
+        are kept: a client's polls repeat their headers, its POSTs differ in
+        length alone, and one connection may carry both.
         """
         path, _, query = request.target.partition(b'?')
         path_text = path.decode('latin-1')
@@ -439,12 +450,13 @@ class HttpConnection(asyncio.Protocol):
         request.headers = None  # in the environ now; a websocket keeps its request alive
         body = RequestBody(request, self)
         protocol = 'HTTP/' + request.version
-        if self._same_headers(raw):
-            environ = self.seen_environ.copy()
-            set_request(environ, request.method, path_text, query_text, body, protocol)
-            if self.length_at >= 0:
-                environ['CONTENT_LENGTH'] = raw[self.length_at][1].decode('latin-1')
-            return environ
+        for seen in self.seen:
+            if _same_headers(raw, seen):
+                environ = seen[1].copy()
+                set_request(environ, request.method, path_text, query_text, body, protocol)
+                if seen[2] >= 0:
+                    environ['CONTENT_LENGTH'] = raw[seen[2]][1].decode('latin-1')
+                return environ
         headers = []
         length_at = -1
         for at, (name, value) in enumerate(raw):
@@ -470,26 +482,8 @@ class HttpConnection(asyncio.Protocol):
             protocol,
         )
         environ['engineio_fast.connection'] = self
-        self.seen_headers = raw
-        self.seen_environ = environ.copy()
-        self.length_at = length_at
+        self.seen = [(raw, environ.copy(), length_at), *self.seen[:1]]
         return environ
-
-    def _same_headers(self, raw: list) -> bool:
-        """Whether ``raw`` are the last request's headers, or differ in Content-Length alone."""
-        seen = self.seen_headers
-        if seen is None:
-            return False
-        if raw == seen:
-            return True
-        at = self.length_at
-        return (
-            at >= 0
-            and len(raw) == len(seen)
-            and raw[at][0] == seen[at][0]
-            and raw[:at] == seen[:at]
-            and raw[at + 1 :] == seen[at + 1 :]
-        )
 
     # -- responses -----------------------------------------------------------------
 
@@ -556,7 +550,7 @@ class HttpConnection(asyncio.Protocol):
         self.websocket = websocket
         self.state = UPGRADED
         self.parser = None  # no more HTTP on this connection
-        self.seen_headers = self.seen_environ = None
+        self.seen = []
         rest = self.upgrade_rest
         self.upgrade_rest = None
         if rest:
