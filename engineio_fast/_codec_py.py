@@ -12,7 +12,7 @@ import binascii
 import json as _stdlib_json
 import re
 import sys
-from json.encoder import c_make_encoder
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]  # private, not in typeshed
 from json.encoder import encode_basestring_ascii as _json_string
 from operator import index as _index
 from typing import Any, Callable, Iterable, Sequence
@@ -54,8 +54,13 @@ _QVALUE = re.compile(r'(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)')
 # -- packets -----------------------------------------------------------------
 
 
-def encode_packet(ptype: int, data: Any, b64: bool, dumps: Callable) -> str | bytes:
-    """Encode one packet: text form, raw bytes, or ``b``-prefixed base64."""
+def encode_packet(
+    ptype: int, data: Any, b64: bool, dumps: Callable[..., str] | None
+) -> str | bytes:
+    """Encode one packet: text form, raw bytes, or ``b``-prefixed base64.
+
+    ``dumps`` may be None when ``data`` is not a dict or list.
+    """
     if isinstance(data, str):
         return str(ptype) + data
     if isinstance(data, _BINARY_TYPES):
@@ -69,7 +74,7 @@ def encode_packet(ptype: int, data: Any, b64: bool, dumps: Callable) -> str | by
     if isinstance(data, (dict, list)):
         if dumps is _stdlib_json.dumps:
             return str(ptype) + _compact_json(data)
-        return str(ptype) + dumps(data, separators=_COMPACT)
+        return str(ptype) + dumps(data, separators=_COMPACT)  # type: ignore[misc]  # see docstring
     return str(ptype) + str(data)
 
 
@@ -202,7 +207,8 @@ def b64_decode(text: str) -> bytes:
         if text.endswith('==='):
             raise DecodeError('Invalid base64 data')
         try:
-            return binascii.a2b_base64(text, strict_mode=True)
+            # strict_mode is Python 3.11+, guarded by _HAS_STRICT_B64.
+            return binascii.a2b_base64(text, strict_mode=True)  # type: ignore[call-arg,unused-ignore]
         except ValueError:
             raise DecodeError('Invalid base64 data') from None
     if _B64_TEXT.fullmatch(text) is None:  # pragma: no cover - Python 3.10

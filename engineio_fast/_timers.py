@@ -17,7 +17,7 @@ import inspect
 import itertools
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 
 class TimerService:
@@ -31,8 +31,9 @@ class TimerService:
         self._seq = itertools.count()
         # Never held across I/O or callbacks, so safe under greenlets too.
         self._lock = threading.Lock()
-        self._wakeup = None
-        self._task = None
+        # The driver's event and thread/greenlet types.
+        self._wakeup: Any = None
+        self._task: Any = None
         self._stopped = False
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> list:

@@ -193,7 +193,8 @@ class FrameReader:
     def _message(self, opcode: int, compressed: int, payload: bytes) -> str | bytes:
         """A complete message: inflated if compressed, decoded if text."""
         if compressed:
-            payload = self._inflate.inflate(payload, self._max)
+            # _check_header refused RSV1 when no inflater was negotiated.
+            payload = self._inflate.inflate(payload, self._max)  # type: ignore[union-attr]
         if opcode == BINARY:
             return payload
         try:
@@ -257,7 +258,7 @@ def encode_close(code: int | None = None, reason: str = '') -> bytes:
     if not _sendable(code):
         raise EncodeError('close code %r may not be sent' % (code,))
     try:
-        reason = reason.encode('utf-8')
+        encoded = reason.encode('utf-8')
     except UnicodeEncodeError:
         raise EncodeError('close reason is not valid UTF-8') from None
-    return encode_frame(code.to_bytes(2, 'big') + reason, CLOSE)
+    return encode_frame(code.to_bytes(2, 'big') + encoded, CLOSE)

@@ -7,6 +7,7 @@ them costs quadratic time and a peer could use them to burn CPU.
 from json import *  # noqa: F403
 from json import JSONDecoder as _JSONDecoder
 from json import loads as _stdlib_loads
+from typing import Any as _Any
 
 _MAX_INT_DIGITS = 100
 
@@ -23,7 +24,8 @@ def _bounded_int(text: str) -> int:
 _guarded_decoder = _JSONDecoder(parse_int=_bounded_int)
 
 
-def loads(s, **kwargs):
+# Replaces the stdlib loads that the star import brought in.
+def loads(s: str | bytes | bytearray, **kwargs: _Any) -> _Any:  # type: ignore[no-redef]
     """Like :func:`json.loads`, but integers over 100 digits raise ValueError."""
     if not kwargs and type(s) is str and not s.startswith('\ufeff'):
         return _guarded_decoder.decode(s)

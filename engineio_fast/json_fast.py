@@ -41,7 +41,7 @@ from .json import loads as _safe_loads
 try:
     import orjson as _orjson
 except ImportError:  # optional dependency: the stdlib module serves alone
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]  # the module or None, tested below
 
 #: True when orjson is installed and used.
 USES_ORJSON = _orjson is not None
@@ -57,12 +57,13 @@ _LONG_DIGIT_RUN = b'0' * 19
 _ESCAPE_ERRORS = 'engineio_fast.json_escape'
 
 
-def _escape_non_ascii(error: UnicodeEncodeError) -> tuple:
+def _escape_non_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
     """Codec error handler: the stdlib's ``\\uXXXX`` escapes for a run of non-ASCII text."""
     return _escape_string(error.object[error.start : error.end])[1:-1], error.end
 
 
-codecs.register_error(_ESCAPE_ERRORS, _escape_non_ascii)
+# Used for encoding only, so the error is always a UnicodeEncodeError.
+codecs.register_error(_ESCAPE_ERRORS, _escape_non_ascii)  # type: ignore[arg-type]
 
 
 def _has_non_finite(obj) -> bool:
@@ -110,7 +111,8 @@ else:
         | _orjson.OPT_PASSTHROUGH_DATETIME
     )
 
-    def dumps(obj, **kwargs):
+    # Same call as the stdlib's dumps/loads above; their keywords pass through **kwargs.
+    def dumps(obj, **kwargs):  # type: ignore[misc]
         """Like :func:`json.dumps`; compact output comes from orjson when it matches."""
         separators = kwargs.get('separators')
         if len(kwargs) == 1 and separators is not None and tuple(separators) == _COMPACT:
@@ -124,7 +126,7 @@ else:
                     return text
         return _safe_dumps(obj, **kwargs)
 
-    def loads(s, **kwargs):
+    def loads(s, **kwargs):  # type: ignore[misc]
         """Like :func:`engineio_fast.json.loads`; plain ``str`` input goes through orjson."""
         if not kwargs and type(s) is str:
             try:

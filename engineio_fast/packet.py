@@ -39,12 +39,12 @@ class Packet:
     #: JSON module used for dict/list data; replaceable process-wide.
     json = _json
     #: Base64 form of a binary packet, set on first ``encode(b64=True)``.
-    encode_cache_b64 = None
+    encode_cache_b64: str | bytes | None = None
 
     def __init__(self, packet_type: int = NOOP, data: Any = None, encoded_packet: Any = None):
         self.packet_type = packet_type
         self.data = data
-        self.encode_cache = None
+        self.encode_cache: str | bytes | None = None
         if encoded_packet is not None:
             self.decode(encoded_packet)
             return

@@ -118,10 +118,11 @@ def parse_open(pkt: packet.Packet, not_open: str = UNEXPECTED_RESPONSE) -> Hands
         raise ConnectionError(not_open)
     if not isinstance(data, dict):
         raise ConnectionError(UNEXPECTED_RESPONSE)
-    sid = data.get('sid')
+    # The peer's JSON: any type until `valid` below has checked it.
+    sid: Any = data.get('sid')
     upgrades = data.get('upgrades', [])
-    interval = data.get('pingInterval')
-    timeout = data.get('pingTimeout')
+    interval: Any = data.get('pingInterval')
+    timeout: Any = data.get('pingTimeout')
     max_payload = data.get('maxPayload')
     valid = (
         isinstance(sid, str)

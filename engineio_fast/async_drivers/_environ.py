@@ -24,7 +24,7 @@ def build_environ(
     peer's ``(host, port)``; ``127.0.0.1`` only when unknown (A-13).
     """
     host, port = remote if remote else (None, None)
-    environ = {
+    environ: dict[str, Any] = {
         'wsgi.errors': sys.stderr,
         'wsgi.version': (1, 0),
         'wsgi.async': True,

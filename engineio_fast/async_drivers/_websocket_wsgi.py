@@ -73,7 +73,9 @@ class _Deflate(PerMessageDeflate):
             return accepted
         # RFC 7692 7.1.2.1: the server may ask for a smaller window unprompted.
         self.server_max_window_bits = bits
-        params = [p for p in accepted.split('; ') if p and not p.startswith('server_max_window')]
+        # PerMessageDeflate.accept returns str or None (typed as the base class's).
+        parts = accepted.split('; ')  # type: ignore[union-attr]
+        params = [p for p in parts if p and not p.startswith('server_max_window')]
         return '; '.join(params + ['server_max_window_bits=%d' % bits])
 
     def frame_outbound(self, proto, opcode, rsv, data, fin):

@@ -262,8 +262,9 @@ class WebSocket:
         self.handler = handler
         self.server = server
         self._scope: dict = {}
-        self._receive: Receive | None = None
-        self._send: Send | None = None
+        # Set by __call__, which runs before any other method.
+        self._receive: Receive = None  # type: ignore[assignment]
+        self._send: Send = None  # type: ignore[assignment]
         self._closed = False
 
     async def __call__(self, environ: dict) -> None:

@@ -113,7 +113,7 @@ def make_response(
     return HTTPResponse(
         body=payload,
         status=int(status.split(' ', 1)[0]),
-        headers=others,
+        headers=others,  # type: ignore[arg-type]  # Header() takes pairs; typed as dict only
         content_type=content_type,
     )
 

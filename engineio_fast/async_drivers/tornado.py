@@ -122,7 +122,7 @@ def get_tornado_handler(engineio_server: Any) -> type:
             if self.request.method != 'POST':
                 return
             connection = self.request.connection
-            if hasattr(connection, 'set_max_body_size'):
+            if connection is not None and hasattr(connection, 'set_max_body_size'):
                 connection.set_max_body_size(_TORNADO_MAX_BODY)
             self.eio_body = _Body(engineio_server.max_http_buffer_size)
             # The server takes the request now and reads the body as it
@@ -143,8 +143,9 @@ def get_tornado_handler(engineio_server: Any) -> type:
             await engineio_server.handle_request(self)
 
         async def post(self, *args: Any, **kwargs: Any) -> None:
-            self.eio_body.end()
-            await asyncio.wait({self.eio_post})
+            # prepare() set both for this POST.
+            self.eio_body.end()  # type: ignore[union-attr]
+            await asyncio.wait({self.eio_post})  # type: ignore[type-var]
 
         async def options(self, *args: Any, **kwargs: Any) -> None:
             await engineio_server.handle_request(self)
@@ -204,7 +205,7 @@ def get_tornado_handler(engineio_server: Any) -> type:
                         self.eio_too_big = True
                     close(code, reason)
 
-                protocol.close = close_noting_size
+                protocol.close = close_noting_size  # type: ignore[method-assign]
             return protocol
 
         def open(self, *args: Any, **kwargs: Any) -> None:
