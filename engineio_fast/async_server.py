@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from . import async_socket, base_server, packet
 from ._constants import MESSAGE
@@ -26,7 +26,8 @@ class _AsyncSessionContext:
         return self.session
 
     async def __aexit__(self, *exc_info) -> None:
-        await self.server.save_session(self.sid, self.session)
+        # set by __aenter__
+        await self.server.save_session(self.sid, self.session)  # type: ignore[arg-type]
 
 
 class AsyncServer(base_server.BaseServer):
@@ -88,7 +89,7 @@ class AsyncServer(base_server.BaseServer):
     def _new_socket(self, sid: str) -> async_socket.AsyncSocket:
         return async_socket.AsyncSocket(self, sid)
 
-    def _spawn_flow(self, flow) -> asyncio.Future:
+    def _spawn_flow(self, flow: Awaitable[Any]) -> asyncio.Task:
         task = asyncio.ensure_future(flow)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -84,6 +84,7 @@ class _BusyTurn(base_socket.WriterTurn):
     writing through, so none overtakes it."""
 
     __slots__ = ()
+    socket: AsyncSocket
 
     async def __aenter__(self) -> list:
         packets = await super().__aenter__()

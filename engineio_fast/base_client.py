@@ -24,7 +24,7 @@ import logging
 import signal
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 from . import packet
 from ._constants import CLOSE, MESSAGE, NOOP, PACKET_NAMES, PING
@@ -307,7 +307,9 @@ class BaseClient(EventHandlers):
             await self._receive_packet(conn, pkt)
         if self._conn is not conn or self.state != 'connected':
             return None  # the server closed the session in its first answer
-        if 'websocket' in self.upgrades and 'websocket' in self.transports:
+        # _accept set the upgrades; connect() the transports.
+        upgrades, transports = self.upgrades, self.transports
+        if 'websocket' in upgrades and 'websocket' in transports:  # type: ignore[operator]
             if await self._upgrade(conn, url, headers, engineio_path):
                 return None
         self._start_loops(conn)
@@ -340,7 +342,8 @@ class BaseClient(EventHandlers):
 
     async def _upgrade(self, conn: _Connection, url, headers, engineio_path) -> bool:
         """Probe and switch a polling session to a WebSocket; False keeps polling (CL-02)."""
-        ws_url = self._get_engineio_url(url, engineio_path, 'websocket') + '&sid=' + self.sid
+        ws_url = self._get_engineio_url(url, engineio_path, 'websocket')
+        ws_url += '&sid=' + self.sid  # type: ignore[operator]  # set by _accept
         self.logger.info('Attempting WebSocket upgrade to %s', ws_url)
         opened = await self._ws_open(ws_url + self._get_url_timestamp(), headers)
         if isinstance(opened, (str, protocol.HttpResult)):
@@ -444,8 +447,9 @@ class BaseClient(EventHandlers):
         """One long-poll GET: its packets, or None when the server is gone."""
         result = await self._http(
             'GET',
-            self.base_url + self._get_url_timestamp(),
-            timeout=protocol.poll_timeout(self.ping_interval, self.ping_timeout),
+            # The handshake set these before any loop started (_accept).
+            self.base_url + self._get_url_timestamp(),  # type: ignore[operator]
+            timeout=protocol.poll_timeout(self.ping_interval, self.ping_timeout),  # type: ignore[arg-type]
         )
         if not self._request_succeeded(result, 'Polling request failed (%s), aborting'):
             return None
@@ -458,7 +462,9 @@ class BaseClient(EventHandlers):
     async def _read_ws(self, ws: Any) -> list | None:
         """One WebSocket frame as a packet list, or None when the WebSocket ended."""
         frame = await self._ws_recv(
-            ws, protocol.websocket_read_timeout(self.ping_interval, self.ping_timeout)
+            ws,
+            # set by _accept
+            protocol.websocket_read_timeout(self.ping_interval, self.ping_timeout),  # type: ignore[arg-type]
         )
         if frame is None:
             return None
@@ -510,7 +516,8 @@ class BaseClient(EventHandlers):
 
     async def _write_loop(self, conn: _Connection) -> None:
         """Send queued packets in batches until the ``None`` marker or a failure."""
-        idle = protocol.poll_timeout(self.ping_interval, self.ping_timeout)
+        # set by _accept
+        idle = protocol.poll_timeout(self.ping_interval, self.ping_timeout)  # type: ignore[arg-type]
         stop = False
         while not stop:
             item = await self._queue_get(conn.queue, idle)
@@ -565,7 +572,7 @@ class BaseClient(EventHandlers):
 
     # -- disconnecting ---------------------------------------------------------------------------
 
-    def _claim_close(self, conn: _Connection | None) -> bool:
+    def _claim_close(self, conn: _Connection | None) -> TypeGuard[_Connection]:
         """Take charge of ending ``conn``; only the first caller gets True."""
         with self._close_lock:
             if conn is None or self._conn is not conn or self.state != 'connected':

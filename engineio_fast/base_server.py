@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from types import CoroutineType
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import _codec, _constants, _ws_compression, packet, payload
 from ._constants import (
@@ -39,6 +39,9 @@ from .exceptions import (
     SocketIsClosedError,
     UnknownPacketError,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from .base_socket import BaseSocket
 
 default_logger = logging.getLogger('engineio.server')
 #: Environ key of the extra headers for a websocket handshake's 101 response.
@@ -664,7 +667,7 @@ class BaseServer(EventHandlers):
 
     # -- session lifecycle -------------------------------------------------------
 
-    def _forget_socket(self, session, reason: str) -> None:
+    def _forget_socket(self, session: BaseSocket, reason: str) -> None:
         """Drop a closed session (P-21).
 
         A polling session closed by the server with no GET pending keeps its
@@ -686,7 +689,7 @@ class BaseServer(EventHandlers):
         else:
             session._fail_unwritten()
 
-    def _end_lingering(self, session) -> None:
+    def _end_lingering(self, session: BaseSocket) -> None:
         """Timer callback: a closed session's final packets were never fetched."""
         if self._lingering.get(session.sid) is session:
             del self._lingering[session.sid]

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from inspect import isawaitable
 from operator import attrgetter
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 from . import _codec, packet
 from ._constants import CLOSE, MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG
@@ -98,6 +98,12 @@ class BaseSocket:
     #: The websocket writer's turns, per calling style.
     _writer_turn = WriterTurn
 
+    # Supplied by each calling style (Socket, AsyncSocket): plain or async.
+    close: Callable[..., Any]
+    _send_ping: Callable[[], Any]
+    _websocket_handler: Callable[[Any], Any]
+    _refuse_websocket: Callable[[Any], Any]
+
     connected = _state_attribute('connected')
     upgrading = _state_attribute('upgrading')
     upgraded = _state_attribute('upgraded')
@@ -135,7 +141,7 @@ class BaseSocket:
         # (write-through, see the subclasses), or None.
         self._direct_ws: Any = None
         # Set when the outbox drains, for senders blocked on a full outbox.
-        self._room = self._make_event(server) if server.max_queue_size else None
+        self._room: Any = self._make_event(server) if server.max_queue_size else None
         #: ``(ws, writer flow)`` while a websocket serves this session.
         self._websocket: tuple | None = None
 

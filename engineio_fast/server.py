@@ -28,7 +28,8 @@ class _SessionContext:
         return self.session
 
     def __exit__(self, *exc_info) -> None:
-        self.server.save_session(self.sid, self.session)
+        # set by __enter__
+        self.server.save_session(self.sid, self.session)  # type: ignore[arg-type]
 
 
 class Server(base_server.BaseServer):

@@ -28,8 +28,9 @@ class _LockedTurn(base_socket.WriterTurn):
     what would block, a close, or a busy lock wakes it."""
 
     __slots__ = ('locked',)
+    socket: Socket
 
-    def __init__(self, socket: Socket):
+    def __init__(self, socket: base_socket.BaseSocket):
         super().__init__(socket)
         self.locked = False
 

@@ -39,7 +39,7 @@ NO_VALID_TRANSPORTS = 'No valid transports provided'
 PROBE = packet.Packet(PING, 'probe').encode()
 PROBE_REPLY = packet.Packet(PONG, 'probe').encode()
 UPGRADE_PACKET = packet.Packet(UPGRADE).encode()
-CLOSE_PACKET = packet.Packet(CLOSE).encode()
+CLOSE_PACKET: str = packet.Packet(CLOSE).encode()  # type: ignore[assignment]  # a text packet
 #: Polling POSTs announce their encoding; the body is always UTF-8 (P-13).
 POST_HEADERS = {'Content-Type': 'text/plain;charset=UTF-8'}
 

@@ -54,6 +54,7 @@ class RequestHandler(WSGIRequestHandler):
 
     #: Set by ``make_server``: log each request (method, path, status).
     access_log = False
+    server: WSGIServer
 
     def get_environ(self) -> dict:
         """The WSGI environ of this request, plus the raw connection socket."""
@@ -70,11 +71,16 @@ class RequestHandler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
+        # wfile is a writable binary stream; typeshed asks for IO[bytes].
         handler = _Handler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
         )
-        handler.request_handler = self
-        handler.run(self.server.get_app())
+        handler.request_handler = self  # type: ignore[attr-defined]  # as wsgiref's own handle()
+        handler.run(self.server.get_app())  # type: ignore[arg-type]  # make_server set the app
 
     def log_message(self, format: str, *args) -> None:
         """Send access lines to the ``engineio_fast.demo`` logger when enabled."""
