@@ -34,7 +34,8 @@ class ASGIAdapter:
         path, _, query = request.target.partition(b'?')
         peer, scheme = connection.peer, connection.scheme
         if connection.proxied:
-            peer, scheme = self.service.proxy.apply(peer, scheme, request.headers)
+            # proxied: the service has a proxy configuration.
+            peer, scheme = self.service.proxy.apply(peer, scheme, request.headers)  # type: ignore[union-attr]
         if kind == 'websocket':
             scheme = 'wss' if scheme == 'https' else 'ws'
         sockname = connection.transport.get_extra_info('sockname') if connection.transport else None
@@ -175,9 +176,10 @@ class HttpExchange:
     def _write_head(self, more: bool, size: int) -> None:
         names = {name.lower() for name, _ in self.headers}
         keep_alive = self.request.keep_alive and not self.connection.closing
-        lines = [b'HTTP/1.1 %d %s\r\n' % (self.status, _reason(self.status))]
+        status: int = self.status  # type: ignore[assignment]  # http.response.start set it
+        lines = [b'HTTP/1.1 %d %s\r\n' % (status, _reason(status))]
         lines += [b'%s: %s\r\n' % (name, value) for name, value in self.headers]
-        if b'content-length' not in names and self.status >= 200 and self.status not in (204, 304):
+        if b'content-length' not in names and status >= 200 and status not in (204, 304):
             if more and self.request.version == '1.0':
                 self.close_delimited = True  # no chunked encoding in HTTP/1.0
                 keep_alive = False
@@ -190,7 +192,7 @@ class HttpExchange:
             lines.append(b'connection: close\r\n')
         lines.append(b'\r\n')
         self.connection.transport.write(b''.join(lines))
-        self.headers = None
+        self.headers = None  # type: ignore[assignment]  # None: the head is written
 
     def _end(self) -> None:
         request = self.request
@@ -291,7 +293,8 @@ class WebSocketExchange:
         if transport is None:
             return
         body = b''.join(self._response_body)
-        head = [b'HTTP/1.1 %d %s\r\n' % (self.response_status, _reason(self.response_status))]
+        status: int = self.response_status  # type: ignore[assignment]  # set by response.start
+        head = [b'HTTP/1.1 %d %s\r\n' % (status, _reason(status))]
         head += [b'%s: %s\r\n' % header for header in self._response_headers]
         head.append(b'content-length: %d\r\nconnection: close\r\n\r\n' % len(body))
         transport.write(b''.join(head) + body)

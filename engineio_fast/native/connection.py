@@ -67,6 +67,12 @@ class Request:
         'started',
     )
 
+    # Set once the headers are parsed (on_headers_complete).
+    method: str
+    version: str
+    keep_alive: bool
+    engineio: bool
+
     def __init__(self) -> None:
         self.target = b''
         self.headers: list = []
@@ -287,6 +293,8 @@ class HttpConnection(asyncio.Protocol):
     # -- httptools callbacks -----------------------------------------------------
 
     def on_message_begin(self) -> None:
+        # httptools calls the other on_* callbacks only between this one and
+        # on_message_complete, so they find self.request set.
         self.request = Request()
         self.header_bytes = 0
         if self.state == IDLE:
@@ -294,13 +302,13 @@ class HttpConnection(asyncio.Protocol):
             self.ticks = 0
 
     def on_url(self, url: bytes) -> None:
-        request = self.request
+        request: Request = self.request  # type: ignore[assignment]  # see on_message_begin
         request.target += url
         if len(request.target) > self.service.limits.max_request_line:
             raise _Refused(414, 'Request-URI too long')
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        request = self.request
+        request: Request = self.request  # type: ignore[assignment]  # see on_message_begin
         request.headers.append((name, value))
         self.header_bytes += len(name) + len(value) + 4
         limits = self.service.limits
@@ -310,7 +318,7 @@ class HttpConnection(asyncio.Protocol):
             raise _Refused(431, 'Request headers too large')
 
     def on_headers_complete(self) -> None:
-        request = self.request
+        request: Request = self.request  # type: ignore[assignment]  # see on_message_begin
         parser = self.parser
         request.method = parser.get_method().decode('ascii')
         request.version = parser.get_http_version()
@@ -324,7 +332,7 @@ class HttpConnection(asyncio.Protocol):
         self._queue(request)
 
     def on_body(self, body: bytes) -> None:
-        request = self.request
+        request: Request = self.request  # type: ignore[assignment]  # see on_message_begin
         if request is self.discarding:
             return
         request.chunks.append(body)
@@ -335,7 +343,7 @@ class HttpConnection(asyncio.Protocol):
             self._pause_reading()
 
     def on_message_complete(self) -> None:
-        request = self.request
+        request: Request = self.request  # type: ignore[assignment]  # see on_message_begin
         self.request = None
         request.complete = True
         if request is self.discarding:  # the rest of a refused body was read: now close
@@ -348,7 +356,7 @@ class HttpConnection(asyncio.Protocol):
 
     @staticmethod
     def _wake(request: Request) -> None:
-        waiter = request.waiter
+        waiter: asyncio.Future = request.waiter  # type: ignore[assignment]  # callers checked it
         request.waiter = None
         if not waiter.done():
             waiter.set_result(None)
@@ -415,7 +423,8 @@ class HttpConnection(asyncio.Protocol):
     async def _answer_engineio(self, request: Request) -> None:
         environ = self.environ(request)
         try:
-            response = await self.service.eio._handle_http(environ)
+            # Only Engine.IO requests come here, so the service has a server.
+            response = await self.service.eio._handle_http(environ)  # type: ignore[union-attr]
         except Exception:  # a bug: logged once, the client gets a 500
             self.service.logger.exception('Engine.IO request failed')
             if self.websocket is None:
@@ -447,7 +456,8 @@ class HttpConnection(asyncio.Protocol):
         except UnicodeDecodeError:
             query_text = query.decode('latin-1')
         raw = request.headers
-        request.headers = None  # in the environ now; a websocket keeps its request alive
+        # In the environ now; a websocket keeps its request alive.
+        request.headers = None  # type: ignore[assignment]
         body = RequestBody(request, self)
         protocol = 'HTTP/' + request.version
         for seen in self.seen:
@@ -469,7 +479,7 @@ class HttpConnection(asyncio.Protocol):
         peer = self.peer
         scheme = self.scheme
         if self.proxied:
-            peer, scheme = self.service.proxy.apply(peer, scheme, raw)
+            peer, scheme = self.service.proxy.apply(peer, scheme, raw)  # type: ignore[union-attr]
         environ = build_environ(
             'engineio_fast',
             request.method,
@@ -549,7 +559,7 @@ class HttpConnection(asyncio.Protocol):
         """A websocket accepted on this connection reads everything from now on."""
         self.websocket = websocket
         self.state = UPGRADED
-        self.parser = None  # no more HTTP on this connection
+        self.parser = None  # type: ignore[assignment]  # no more HTTP on this connection
         self.seen = []
         rest = self.upgrade_rest
         self.upgrade_rest = None

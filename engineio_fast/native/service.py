@@ -55,7 +55,7 @@ class ProxyHeaders:
         if self.trust_all or host in self.hosts:
             return True
         try:
-            address = ipaddress.ip_address(host)
+            address = ipaddress.ip_address(host)  # type: ignore[arg-type]  # None: TypeError
         except (TypeError, ValueError):
             return False
         return any(address in network for network in self.networks)
