@@ -37,6 +37,12 @@ DIST=$(bash "$ROOT/tests/build_dist.sh" "$WORK/dist" | tail -n 2)
 WHEEL=$(echo "$DIST" | head -n 1)
 fresh_venv "$WORK/compiled"
 "$WORK/compiled/bin/python" -m pip install -q "$WHEEL[test]"
+# Quality gates on the source tree, not the installed wheel: lint, format and the
+# type check ([tool.mypy] in pyproject.toml; strict on the public modules).
+cd "$ROOT"
+"$WORK/compiled/bin/ruff" check engineio_fast tests bench examples
+"$WORK/compiled/bin/ruff" format --check engineio_fast tests bench examples
+"$WORK/compiled/bin/mypy" "$ROOT/engineio_fast"
 # Run from outside the source tree so the installed package is imported.
 cd "$WORK"
 "$WORK/compiled/bin/python" -c 'import engineio_fast, sys; print("USE_EXTENSIONS =", engineio_fast.USE_EXTENSIONS); sys.exit(0 if engineio_fast.USE_EXTENSIONS else 1)' \
