@@ -6,6 +6,10 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 from .static_files import CHUNK_SIZE, open_static_file
 
+#: WSGI's ``start_response`` and application callables, as this module uses them.
+_StartResponse = Callable[..., Any]
+_WSGIApplication = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
+
 # Bytes read per chunk when streaming a static file (H-09).
 
 
@@ -48,7 +52,13 @@ class WSGIApp:
         make_server('', 8000, app).serve_forever()
     """
 
-    def __init__(self, engineio_app, wsgi_app=None, static_files=None, engineio_path='engine.io'):
+    def __init__(
+        self,
+        engineio_app: Any,
+        wsgi_app: _WSGIApplication | None = None,
+        static_files: dict[str, Any] | None = None,
+        engineio_path: str = 'engine.io',
+    ) -> None:
         self.engineio_app = engineio_app
         self.wsgi_app = wsgi_app
         if not engineio_path.startswith('/'):
@@ -58,7 +68,7 @@ class WSGIApp:
         self.engineio_path = engineio_path
         self.static_files = static_files or {}
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> Iterable[bytes]:
         """Handle one WSGI request.
 
         :param environ: the WSGI environment of the request.
@@ -73,17 +83,18 @@ class WSGIApp:
         # H-02: '/engine.io' reaches the engine like '/engine.io/'; an empty
         # path is the app root, never the engine (even for engineio_path='/').
         if path.startswith(self.engineio_path) or (path and path == self.engineio_path[:-1]):
-            return self.engineio_app.handle_request(environ, start_response)
+            response: Iterable[bytes] = self.engineio_app.handle_request(environ, start_response)
+            return response
         if self.static_files:
-            response = self._serve_static_file(path, environ, start_response)
-            if response is not None:
-                return response
+            static = self._serve_static_file(path, environ, start_response)
+            if static is not None:
+                return static
         wsgi_app = self.wsgi_app
         if wsgi_app is not None:
             return wsgi_app(environ, start_response)
         return self.not_found(start_response)
 
-    def not_found(self, start_response):
+    def not_found(self, start_response: _StartResponse) -> list[bytes]:
         """Answer 404 with a plain text body.
 
         :param start_response: the WSGI ``start_response`` callable.
@@ -92,7 +103,7 @@ class WSGIApp:
         return [b'Not Found']
 
     def _serve_static_file(
-        self, path: str, environ: dict, start_response: Callable
+        self, path: str, environ: dict[str, Any], start_response: _StartResponse
     ) -> Iterable[bytes] | None:
         """Start the response for a mapped static file; None when there is none to send."""
         opened = open_static_file(path, self.static_files)
@@ -112,7 +123,8 @@ class WSGIApp:
             raise
         file_wrapper = environ.get('wsgi.file_wrapper')
         if file_wrapper is not None:
-            return file_wrapper(f, CHUNK_SIZE)
+            wrapped: Iterable[bytes] = file_wrapper(f, CHUNK_SIZE)
+            return wrapped
         return _FileChunks(f, size)
 
 
@@ -124,7 +136,12 @@ class Middleware(WSGIApp):
     :param engineio_path: the URL path of the Engine.IO endpoint.
     """
 
-    def __init__(self, engineio_app, wsgi_app=None, engineio_path='engine.io'):
+    def __init__(
+        self,
+        engineio_app: Any,
+        wsgi_app: _WSGIApplication | None = None,
+        engineio_path: str = 'engine.io',
+    ) -> None:
         super().__init__(engineio_app, wsgi_app, engineio_path=engineio_path)
 
 

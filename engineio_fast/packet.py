@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal, overload
 
 from . import _codec
 from . import json as _json
@@ -52,6 +52,12 @@ class Packet:
         if binary and packet_type != MESSAGE:
             raise ValueError('Binary packets can only be of type MESSAGE')
         self.binary = binary
+
+    # b64=True always gives text: binary data becomes ``b``-prefixed base64.
+    @overload
+    def encode(self, b64: Literal[True]) -> str: ...
+    @overload
+    def encode(self, b64: bool = False) -> str | bytes: ...
 
     def encode(self, b64: bool = False) -> str | bytes:
         """Encode the packet for transmission.
@@ -114,7 +120,7 @@ class _DeferredJson:
         return getattr(self.owner.json, self.name)(*args, **kwargs)
 
 
-def _json_loads(owner: Any = None) -> Callable:
+def _json_loads(owner: Any = None) -> Callable[..., Any]:
     """``owner.json.loads`` (``Packet.json.loads`` by default) for the codec.
 
     When the JSON object has no ``loads``, a stand-in that raises python-engineio's
@@ -123,6 +129,7 @@ def _json_loads(owner: Any = None) -> Callable:
     if owner is None:
         owner = Packet
     try:
-        return owner.json.loads
+        loads: Callable[..., Any] = owner.json.loads
+        return loads
     except AttributeError:
         return _DeferredJson(owner, 'loads')

@@ -19,7 +19,9 @@ class Payload:
     #: ``DecodeError('Too many packets in payload')``.
     max_decode_packets = DEFAULT_MAX_DECODE_PACKETS
 
-    def __init__(self, packets: list | None = None, encoded_payload: Any = None):
+    def __init__(
+        self, packets: list[packet.Packet] | None = None, encoded_payload: Any = None
+    ) -> None:
         self.packets = packets or []
         if encoded_payload is not None:
             self.decode(encoded_payload)
