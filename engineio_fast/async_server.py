@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine, Iterable
 
 from . import async_socket, base_server, packet
 from ._constants import MESSAGE
@@ -19,13 +19,13 @@ class _AsyncSessionContext:
     def __init__(self, server: AsyncServer, sid: str):
         self.server = server
         self.sid = sid
-        self.session: dict | None = None
+        self.session: dict[str, Any] | None = None
 
-    async def __aenter__(self) -> dict:
+    async def __aenter__(self) -> dict[str, Any]:
         self.session = await self.server.get_session(self.sid)
         return self.session
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         # set by __aenter__
         await self.server.save_session(self.sid, self.session)  # type: ignore[arg-type]
 
@@ -39,9 +39,9 @@ class AsyncServer(base_server.BaseServer):
     Event handlers may be plain functions or coroutines.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Strong references to running tasks: the loop keeps only weak ones.
-        self._tasks: set = set()
+        self._tasks: set[Any] = set()
         super().__init__(*args, **kwargs)
 
     def is_asyncio_based(self) -> bool:
@@ -60,7 +60,7 @@ class AsyncServer(base_server.BaseServer):
 
     # -- entry point -------------------------------------------------------------
 
-    async def handle_request(self, *args, **kwargs):
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
         """Handle an Engine.IO request; takes the framework's request arguments (A-02).
 
         aiohttp and sanic pass ``(request)``, ASGI ``(scope, receive, send)``,
@@ -89,18 +89,18 @@ class AsyncServer(base_server.BaseServer):
     def _new_socket(self, sid: str) -> async_socket.AsyncSocket:
         return async_socket.AsyncSocket(self, sid)
 
-    def _spawn_flow(self, flow: Awaitable[Any]) -> asyncio.Task:
+    def _spawn_flow(self, flow: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(flow)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _join_flow(self, task) -> None:
+    async def _join_flow(self, task: Any) -> None:
         # Its end, as a thread's join: a writer cancelled by an abort (P-31)
         # must not cancel the request that waits for it.
         await asyncio.wait((task,))
 
-    def _start_delivery(self, flow) -> None:
+    def _start_delivery(self, flow: Coroutine[Any, Any, Any]) -> None:
         """Start a message delivery eagerly: it runs on the reader's stack (in its own
         context, as in a task) and gets a task only if it suspends (issue 8)."""
         try:
@@ -113,7 +113,7 @@ class AsyncServer(base_server.BaseServer):
 
     # -- public API --------------------------------------------------------------
 
-    async def send(self, sid: str, data: Any, callback: Callable | None = None) -> None:
+    async def send(self, sid: str, data: Any, callback: Callable[..., Any] | None = None) -> None:
         """Send a message to a client.
 
         :param sid: the session id of the recipient.
@@ -125,7 +125,7 @@ class AsyncServer(base_server.BaseServer):
         await self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
 
     async def send_packet(
-        self, sid: str, pkt: packet.Packet, callback: Callable | None = None
+        self, sid: str, pkt: packet.Packet, callback: Callable[..., Any] | None = None
     ) -> None:
         """Send a raw packet to a client; the same packet may go to many clients.
 
@@ -141,7 +141,7 @@ class AsyncServer(base_server.BaseServer):
         except SocketIsClosedError:
             self.logger.warning('Cannot send to sid %s', sid)
 
-    async def send_to_many(self, sids, data: Any) -> None:
+    async def send_to_many(self, sids: Iterable[str], data: Any) -> None:
         """Send one message to many clients, encoded once (F-03).
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
@@ -149,7 +149,7 @@ class AsyncServer(base_server.BaseServer):
         """
         await self.send_packet_to_many(sids, packet.Packet(MESSAGE, data))
 
-    async def send_packet_to_many(self, sids, pkt: packet.Packet) -> None:
+    async def send_packet_to_many(self, sids: Iterable[str], pkt: packet.Packet) -> None:
         """Send one packet to many clients, encoded once per form (F-03).
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
@@ -161,14 +161,15 @@ class AsyncServer(base_server.BaseServer):
             except SocketIsClosedError:
                 pass
 
-    async def get_session(self, sid: str) -> dict:
+    async def get_session(self, sid: str) -> dict[str, Any]:
         """Return the user session dict of a client (KeyError if unknown).
 
         :param sid: the session id of the client.
         """
-        return self._get_socket(sid).session
+        session: dict[str, Any] = self._get_socket(sid).session
+        return session
 
-    async def save_session(self, sid: str, session: dict) -> None:
+    async def save_session(self, sid: str, session: dict[str, Any]) -> None:
         """Store the user session dict of a client.
 
         :param sid: the session id of the client.
@@ -196,7 +197,9 @@ class AsyncServer(base_server.BaseServer):
         self.logger.info('Engine.IO is shutting down')
         self._timers.stop()
 
-    def start_background_task(self, target: Callable, *args, **kwargs) -> asyncio.Task:
+    def start_background_task(
+        self, target: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> asyncio.Task[Any]:
         """Run the coroutine function ``target(*args, **kwargs)`` as an asyncio task."""
         return self._spawn_flow(target(*args, **kwargs))
 
@@ -207,21 +210,21 @@ class AsyncServer(base_server.BaseServer):
         """
         await asyncio.sleep(seconds)
 
-    def create_queue(self, *args, **kwargs) -> asyncio.Queue:
+    def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
         """Create an ``asyncio.Queue``."""
         return asyncio.Queue(*args, **kwargs)
 
-    def get_queue_empty_exception(self):
+    def get_queue_empty_exception(self) -> type[asyncio.QueueEmpty]:
         """Return ``asyncio.QueueEmpty``."""
         return asyncio.QueueEmpty
 
-    def create_event(self, *args, **kwargs) -> asyncio.Event:
+    def create_event(self, *args: Any, **kwargs: Any) -> asyncio.Event:
         """Create an ``asyncio.Event``."""
         return asyncio.Event(*args, **kwargs)
 
     # -- events ------------------------------------------------------------------
 
-    async def _trigger_event(self, event: str, *args, run_async: bool = False):
+    async def _trigger_event(self, event: str, *args: Any, run_async: bool = False) -> Any:
         """Run an event handler, sync or async; its errors are logged (S-33, S-34)."""
         flow = self._call_handler(event, args)
         if run_async:

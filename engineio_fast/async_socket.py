@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from inspect import iscoroutine
+from typing import Any
 
 from . import base_socket, packet
 from ._coro import Suspended, step
@@ -105,10 +106,10 @@ class AsyncSocket(base_socket.BaseSocket):
 
     _writer_turn = _BusyTurn
 
-    def __init__(self, server, sid):
+    def __init__(self, server: Any, sid: str) -> None:
         super().__init__(server, sid)
         self._writing = False  # the writer is busy with a batch
-        self._direct_send = None  # the write-through's send, while _direct_ws is set
+        self._direct_send: Any = None  # the write-through's send, while _direct_ws is set
 
     def _make_event(self, server) -> _Wakeup:
         return _Wakeup()

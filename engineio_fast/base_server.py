@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Iterable, Iterator
 
 from . import _codec, _constants, _ws_compression, packet, payload
 from ._constants import (
@@ -97,7 +97,8 @@ async def _read_some(stream: Any, size: int) -> bytes:
     ``OSError`` (``ConnectionError``, werkzeug, gevent) or ``ValueError`` (eventlet).
     """
     try:
-        return await settle(stream.read(size))
+        data: bytes = await settle(stream.read(size))
+        return data
     except DecodeError:  # a body the server inflates itself and found corrupt (aiohttp)
         raise
     except (OSError, ValueError):
@@ -140,34 +141,34 @@ class BaseServer(EventHandlers):
 
     def __init__(
         self,
-        async_mode=None,
-        ping_interval=25,
-        ping_timeout=20,
-        max_http_buffer_size=DEFAULT_MAX_HTTP_BUFFER_SIZE,
-        allow_upgrades=True,
-        http_compression=True,
-        compression_threshold=1024,
-        cookie=None,
-        cors_allowed_origins=None,
-        cors_credentials=True,
-        logger=False,
-        json=None,
-        async_handlers=True,
-        monitor_clients=None,
-        transports=None,
-        http_compression_level=DEFAULT_COMPRESSION_LEVEL,
-        allow_request=None,
-        upgrade_timeout=10,
-        error_format='legacy',
-        cookie_defaults='legacy',
-        initial_packet=None,
-        cors_max_age=None,
-        max_queue_size=None,
-        queue_overflow='block',
-        worker_id=None,
-        websocket_compression=None,
-        **kwargs,
-    ):
+        async_mode: str | None = None,
+        ping_interval: float | tuple[float, float] = 25,
+        ping_timeout: float = 20,
+        max_http_buffer_size: int = DEFAULT_MAX_HTTP_BUFFER_SIZE,
+        allow_upgrades: bool = True,
+        http_compression: bool = True,
+        compression_threshold: int = 1024,
+        cookie: str | dict[str, Any] | None = None,
+        cors_allowed_origins: str | list[str] | Callable[..., Any] | None = None,
+        cors_credentials: bool = True,
+        logger: bool | logging.Logger = False,
+        json: Any = None,
+        async_handlers: bool = True,
+        monitor_clients: bool | None = None,
+        transports: str | list[str] | None = None,
+        http_compression_level: int = DEFAULT_COMPRESSION_LEVEL,
+        allow_request: Callable[..., Any] | None = None,
+        upgrade_timeout: float = 10,
+        error_format: str = 'legacy',
+        cookie_defaults: str = 'legacy',
+        initial_packet: Any = None,
+        cors_max_age: int | None = None,
+        max_queue_size: int | None = None,
+        queue_overflow: str = 'block',
+        worker_id: str | None = None,
+        websocket_compression: bool | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.ping_timeout = ping_timeout
         if isinstance(ping_interval, tuple):
             self.ping_interval, self.ping_interval_grace_period = ping_interval
@@ -199,20 +200,20 @@ class BaseServer(EventHandlers):
         self.initial_packet = initial_packet
         self.worker_id = worker_sid.check_worker_id(worker_id)
         self.websocket_compression = _ws_compression.parse(websocket_compression)
-        self.sockets: dict = {}
+        self.sockets: dict[str, Any] = {}
         #: Closed polling sessions whose final packets still await a GET (P-28).
-        self._lingering: dict = {}
+        self._lingering: dict[str, Any] = {}
         #: Sids of polling sessions their client closed moments ago (P-27).
         self._client_closed = RecentSids(CLIENT_CLOSE_GRACE)
-        self.handlers: dict = {}
-        self.log_message_keys: set = set()
+        self.handlers: dict[str, Any] = {}
+        self.log_message_keys: set[Any] = set()
         self.start_service_task = (
             monitor_clients if monitor_clients is not None else self._default_monitor_clients
         )
         self._monitor_clients = self.start_service_task
         self.service_task_handle = None
         self.service_task_event = None
-        self._handler_takes_reason: dict = {}
+        self._handler_takes_reason: dict[str, Any] = {}
         if json is not None:
             packet.Packet.json = json
         self.logger = self._make_logger(logger)
@@ -240,7 +241,7 @@ class BaseServer(EventHandlers):
         """The logger to use: a given one, or ``engineio.server`` at INFO/ERROR."""
         return choose_logger(logger, default_logger)
 
-    def _select_driver(self, async_mode: str | None) -> tuple[dict, str]:
+    def _select_driver(self, async_mode: str | None) -> tuple[dict[str, Any], str]:
         """Import the first usable driver, in upstream's order (S-01, A-01)."""
         modes = self.async_modes()
         if async_mode is not None:
@@ -274,15 +275,16 @@ class BaseServer(EventHandlers):
         """Number of open sessions (F-14)."""
         return len(self.sockets)
 
-    def create_queue(self, *args, **kwargs):
+    def create_queue(self, *args: Any, **kwargs: Any) -> Any:
         """Create a queue object of the selected async mode."""
         return self._async['queue'](*args, **kwargs)
 
-    def get_queue_empty_exception(self):
+    def get_queue_empty_exception(self) -> type[BaseException]:
         """Return the queue-empty exception class of the selected async mode."""
-        return self._async['queue_empty']
+        empty: type[BaseException] = self._async['queue_empty']
+        return empty
 
-    def create_event(self, *args, **kwargs):
+    def create_event(self, *args: Any, **kwargs: Any) -> Any:
         """Create an event object of the selected async mode."""
         return self._async['event'](*args, **kwargs)
 
@@ -298,7 +300,7 @@ class BaseServer(EventHandlers):
 
     # -- sessions ----------------------------------------------------------------
 
-    def _get_socket(self, sid: str):
+    def _get_socket(self, sid: str) -> Any:
         """The open session with this id; KeyError if unknown or closed."""
         socket = self.sockets.get(sid)
         if socket is None:
@@ -308,7 +310,7 @@ class BaseServer(EventHandlers):
             raise KeyError('Session is disconnected')
         return socket
 
-    def _session_for_send(self, sid: str, callback: Any):
+    def _session_for_send(self, sid: str, callback: Any) -> Any:
         """The open session ``send`` goes to, or None (warned, callback told)."""
         try:
             return self._get_socket(sid)
@@ -318,7 +320,7 @@ class BaseServer(EventHandlers):
                 self._run_send_callback(callback, SocketIsClosedError())
             return None
 
-    def _sessions_for_broadcast(self, sids, pkt: packet.Packet) -> list:
+    def _sessions_for_broadcast(self, sids: Iterable[str], pkt: packet.Packet) -> list[Any]:
         """The open sessions among ``sids``, with ``pkt`` encoded ahead for all (F-03)."""
         sockets = self.sockets
         # The sessions' own state, not the compat properties: this runs per recipient.
@@ -376,7 +378,12 @@ class BaseServer(EventHandlers):
 
     # -- responses ---------------------------------------------------------------
 
-    def _ok(self, packets=None, headers=None, jsonp_index=None) -> dict:
+    def _ok(
+        self,
+        packets: list[packet.Packet] | None = None,
+        headers: list[tuple[str, str]] | None = None,
+        jsonp_index: int | None = None,
+    ) -> dict[str, Any]:
         """A 200 response: the packets as a polling payload, or ``ok``."""
         if packets is None:
             return http.response(200, b'ok', http.TEXT_UTF8, headers)
@@ -404,22 +411,24 @@ class BaseServer(EventHandlers):
         """One ERROR per server for a packet dropped as not UTF-8 encodable (K-14)."""
         self._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
 
-    def _bad_request(self, message: str | None = None) -> dict:
+    def _bad_request(self, message: str | None = None) -> dict[str, Any]:
         """A 400 response with a JSON string body (P-55)."""
         return self._error_response(ProtocolError(400, message or http.BAD_REQUEST))
 
-    def _unauthorized(self, message: Any = None) -> dict:
+    def _unauthorized(self, message: Any = None) -> dict[str, Any]:
         """A 401 response for a refused connection (S-31)."""
         return http.unauthorized_response(message, packet.Packet.json.dumps)
 
-    def _error_response(self, error: ProtocolError, environ: dict | None = None) -> dict:
+    def _error_response(
+        self, error: ProtocolError, environ: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Log a refused request once per kind and describe its answer."""
         self._log_error_once(error.message, 'http-%d-%d' % (error.status, error.code))
         if environ is not None and 'connection_error' in self.handlers:
             self._fire_observer('connection_error', environ, error.code, error.message)
         return http.error_response(error, self.error_format, packet.Packet.json.dumps)
 
-    def _compress(self, environ: dict, response: dict) -> None:
+    def _compress(self, environ: dict[str, Any], response: dict[str, Any]) -> None:
         """Compress a response body when large enough and accepted (H-30..H-32)."""
         body = response['response']
         if not self.http_compression or len(body) < self.compression_threshold:
@@ -440,13 +449,14 @@ class BaseServer(EventHandlers):
         """Compress a response body with deflate (zlib format)."""
         return _codec.compress(response, 'deflate', self.http_compression_level)
 
-    def _response_headers(self, environ: dict, response: dict) -> list:
+    def _response_headers(self, environ: dict[str, Any], response: dict[str, Any]) -> list[Any]:
         """Final header list: the response's plus CORS."""
-        return response['headers'] + http.cors_headers(
+        headers: list[Any] = response['headers']
+        return headers + http.cors_headers(
             self.cors_allowed_origins, self.cors_credentials, environ, self.cors_max_age
         )
 
-    def _check_origin(self, environ: dict) -> None:
+    def _check_origin(self, environ: dict[str, Any]) -> None:
         """Refuse a request whose Origin is not allowed (H-10)."""
         if self.cors_allowed_origins == []:
             return
@@ -459,7 +469,7 @@ class BaseServer(EventHandlers):
         """The body of a refused origin's 400 (H-10)."""
         return http.BAD_ORIGIN
 
-    def _sid_cookie_headers(self, sid: str) -> list:
+    def _sid_cookie_headers(self, sid: str) -> list[Any]:
         """``Set-Cookie`` for a new session, when configured (H-20)."""
         cookie = http.sid_cookie(self.cookie, sid, self.cookie_defaults)
         return [('Set-Cookie', cookie)] if cookie else []
@@ -472,7 +482,7 @@ class BaseServer(EventHandlers):
             )
             raise ContentTooLongError()
 
-    def _decode_payload(self, body: bytes) -> Iterator[tuple]:
+    def _decode_payload(self, body: bytes) -> Iterator[tuple[Any, ...]]:
         """``(type, data)`` pairs of a POST body, decoded one at a time.
 
         Lazily, so the packets before a malformed one are handled before its
@@ -495,7 +505,7 @@ class BaseServer(EventHandlers):
 
     # -- request flows -----------------------------------------------------------
 
-    async def _handle_http(self, environ: dict, start_response: Any = None) -> Any:
+    async def _handle_http(self, environ: dict[str, Any], start_response: Any = None) -> Any:
         """Answer one request: a response dict with final headers, or a websocket's result."""
         try:
             response = await self._route(environ, start_response)
@@ -506,7 +516,7 @@ class BaseServer(EventHandlers):
             response['headers'] = self._response_headers(environ, response)
         return response
 
-    async def _route(self, environ: dict, start_response: Any) -> Any:
+    async def _route(self, environ: dict[str, Any], start_response: Any) -> Any:
         """Check a request and run it (S-16: origin, transport, version, JSONP, method)."""
         self._check_origin(environ)
         query = http.parse_query(environ.get('QUERY_STRING', ''))
@@ -524,7 +534,9 @@ class BaseServer(EventHandlers):
             return self._ok()
         raise ProtocolError(400, http.BAD_REQUEST, http.CODE_BAD_HANDSHAKE_METHOD)
 
-    async def _handle_connect(self, environ, start_response, transport, jsonp_index):
+    async def _handle_connect(
+        self, environ: dict[str, Any], start_response: Any, transport: str, jsonp_index: int | None
+    ) -> Any:
         """Open a new session (P-06, P-09, P-43, S-30, S-31)."""
         if transport == 'websocket' and not http.is_websocket_upgrade(environ):
             raise ProtocolError(400, http.BAD_UPGRADE)
@@ -555,7 +567,14 @@ class BaseServer(EventHandlers):
         session._written()
         return response
 
-    async def _handle_get(self, environ, start_response, sid, transport, jsonp_index):
+    async def _handle_get(
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        sid: str,
+        transport: str,
+        jsonp_index: int | None,
+    ) -> Any:
         """A long poll, or the websocket of an upgrade (P-21..P-23, P-40..P-42)."""
         lingering = self._lingering.pop(sid, None)
         if lingering is not None and transport == 'polling':
@@ -578,7 +597,7 @@ class BaseServer(EventHandlers):
         session._written()
         return response
 
-    async def _handle_post(self, environ, sid, jsonp_index):
+    async def _handle_post(self, environ: dict[str, Any], sid: str, jsonp_index: int | None) -> Any:
         """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
         session = self.sockets.get(sid)
         if sid in self._lingering or (session is not None and session.closing):
@@ -597,14 +616,14 @@ class BaseServer(EventHandlers):
             raise ProtocolError(400, http.BAD_REQUEST) from None
         return self._ok(jsonp_index=jsonp_index)
 
-    async def _read_body(self, environ: dict) -> bytes:
+    async def _read_body(self, environ: dict[str, Any]) -> bytes:
         """Read a POST body; a body cut short or malformed in transit is a 400, never delivered."""
         try:
             return await self._read_body_checked(environ)
         except _BrokenBody:
             raise ProtocolError(400, http.BAD_REQUEST) from None
 
-    async def _read_body_checked(self, environ: dict) -> bytes:
+    async def _read_body_checked(self, environ: dict[str, Any]) -> bytes:
         """Read a POST body, refusing it past ``max_http_buffer_size`` (H-40, H-41).
 
         ``wsgi.input.read`` is a plain method on WSGI servers and a coroutine
@@ -646,7 +665,7 @@ class BaseServer(EventHandlers):
             body = _codec.decompress(body, encoding.strip().lower(), limit)
         return body
 
-    async def _socket_for_request(self, sid: str):
+    async def _socket_for_request(self, sid: str) -> Any:
         """The session a request names, checked for its deadline first (P-21, P-32).
 
         A session still closing (its disconnect waits for earlier messages)
@@ -695,12 +714,12 @@ class BaseServer(EventHandlers):
             del self._lingering[session.sid]
             session._fail_unwritten()
 
-    def _close_socket_on_timeout(self, session) -> Any:
+    def _close_socket_on_timeout(self, session: BaseSocket) -> Any:
         """Close a session whose pong is overdue (P-31); awaitable on AsyncServer."""
         self.logger.info('%s: client is gone, closing socket', session.sid)
         return session.close(wait=False, reason=self.reason.PING_TIMEOUT)
 
-    def _sessions_to_close(self, sid: str | None) -> list:
+    def _sessions_to_close(self, sid: str | None) -> list[Any]:
         """The sessions ``disconnect(sid)`` closes, marked as forced (S-14, F-09)."""
         sessions = list(self.sockets.values()) if sid is None else [self.sockets.get(sid)]
         closing = []
@@ -712,7 +731,7 @@ class BaseServer(EventHandlers):
 
     # -- events ------------------------------------------------------------------
 
-    async def _call_handler(self, event: str, args: tuple) -> Any:
+    async def _call_handler(self, event: str, args: tuple[Any, ...]) -> Any:
         """Run an event handler, sync or async; its errors are logged (S-33, S-34)."""
         handler = self.handlers.get(event)
         if handler is None:
@@ -734,7 +753,7 @@ class BaseServer(EventHandlers):
                 return False
             return None
 
-    def _fire_observer(self, event: str, *args) -> None:
+    def _fire_observer(self, event: str, *args: Any) -> None:
         """Run an observability handler inline (F-09, F-10); a coroutine one as a task."""
         handler = self.handlers.get(event)
         if handler is not None:
@@ -744,7 +763,7 @@ class BaseServer(EventHandlers):
         """Run a send callback with None or the error that kept the packet (F-04)."""
         self._run_inline('send callback', callback, (error,))
 
-    def _run_inline(self, what: str, function: Any, args: tuple) -> None:
+    def _run_inline(self, what: str, function: Any, args: tuple[Any, ...]) -> None:
         """Call ``function(*args)`` now, logging its error; an awaitable result runs
         as a task."""
         try:
@@ -762,31 +781,31 @@ class BaseServer(EventHandlers):
         except Exception:
             self.logger.exception('%s handler error', event)
 
-    async def _dispatch_message(self, session, data) -> None:
+    async def _dispatch_message(self, session: BaseSocket, data: Any) -> None:
         """Run the message handler inline, or on the session's delivery task."""
         if not self.async_handlers:
             await self._call_handler('message', (session.sid, data))
         elif session._enqueue_message(data):
             self._start_delivery(session._deliver_messages())
 
-    def _start_delivery(self, flow) -> None:
+    def _start_delivery(self, flow: Coroutine[Any, Any, Any]) -> None:
         """Run a session's message delivery flow concurrently with its reader."""
         self._spawn_flow(flow)
 
     # -- scheduling, supplied by the subclasses ------------------------------------
 
-    def _make_timers(self):  # pragma: no cover
+    def _make_timers(self) -> Any:  # pragma: no cover
         """The timer service running heartbeats (P-30, B-18)."""
         raise NotImplementedError
 
-    def _new_socket(self, sid: str):  # pragma: no cover
+    def _new_socket(self, sid: str) -> Any:  # pragma: no cover
         """A new session object (looked up at call time, C-06)."""
         raise NotImplementedError
 
-    def _spawn_flow(self, flow):  # pragma: no cover
+    def _spawn_flow(self, flow: Coroutine[Any, Any, Any]) -> Any:  # pragma: no cover
         """Run a flow coroutine on its own thread, greenlet or task; the task."""
         raise NotImplementedError
 
-    async def _join_flow(self, task) -> None:  # pragma: no cover
+    async def _join_flow(self, task: Any) -> None:  # pragma: no cover
         """Wait for a task started by ``_spawn_flow``."""
         raise NotImplementedError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Coroutine, Iterable
 
 from . import base_server, packet, socket
 from ._constants import DROP_CONNECTION, MESSAGE
@@ -21,13 +21,13 @@ class _SessionContext:
     def __init__(self, server: Server, sid: str):
         self.server = server
         self.sid = sid
-        self.session: dict | None = None
+        self.session: dict[str, Any] | None = None
 
-    def __enter__(self) -> dict:
+    def __enter__(self) -> dict[str, Any]:
         self.session = self.server.get_session(self.sid)
         return self.session
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         # set by __enter__
         self.server.save_session(self.sid, self.session)  # type: ignore[arg-type]
 
@@ -98,14 +98,16 @@ class Server(base_server.BaseServer):
         gevent-websocket's handler nothing applies.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: Reused threads for message delivery and websocket writers (threading mode).
         self._workers = WorkerPool(self.logger) if self.async_mode == 'threading' else None
 
     # -- WSGI entry point --------------------------------------------------------
 
-    def handle_request(self, environ: dict, start_response: Callable) -> list:
+    def handle_request(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[Any]:
         """Handle an Engine.IO HTTP request; a WSGI application.
 
         :param environ: the WSGI environment.
@@ -115,7 +117,8 @@ class Server(base_server.BaseServer):
         if not isinstance(response, dict):
             if response is DROP_CONNECTION:
                 raise StopIteration()  # gunicorn drops the connection, no response
-            return response
+            body: list[Any] = response  # the driver's WSGI response
+            return body
         headers = response['headers']
         if self.async_mode == 'gevent' and environ.get('HTTP_CONNECTION', '').lower() == 'close':
             if environ.get('SERVER_SOFTWARE', '').startswith('gevent/'):
@@ -134,17 +137,17 @@ class Server(base_server.BaseServer):
     def _new_socket(self, sid: str) -> socket.Socket:
         return socket.Socket(self, sid)
 
-    def _spawn_flow(self, flow):
+    def _spawn_flow(self, flow: Coroutine[Any, Any, Any]) -> Any:
         if self._workers is not None:
             return self._workers.submit(run_sync, flow)
         return self.start_background_task(run_sync, flow)
 
-    async def _join_flow(self, task) -> None:
+    async def _join_flow(self, task: Any) -> None:
         task.join()
 
     # -- public API --------------------------------------------------------------
 
-    def send(self, sid: str, data: Any, callback: Callable | None = None) -> None:
+    def send(self, sid: str, data: Any, callback: Callable[..., Any] | None = None) -> None:
         """Send a message to a client.
 
         :param sid: the session id of the recipient.
@@ -154,7 +157,9 @@ class Server(base_server.BaseServer):
         """
         self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
 
-    def send_packet(self, sid: str, pkt: packet.Packet, callback: Callable | None = None) -> None:
+    def send_packet(
+        self, sid: str, pkt: packet.Packet, callback: Callable[..., Any] | None = None
+    ) -> None:
         """Send a raw packet to a client; the same packet may go to many clients.
 
         :param sid: the session id of the recipient.
@@ -169,7 +174,7 @@ class Server(base_server.BaseServer):
         except SocketIsClosedError:
             self.logger.warning('Cannot send to sid %s', sid)
 
-    def send_to_many(self, sids, data: Any) -> None:
+    def send_to_many(self, sids: Iterable[str], data: Any) -> None:
         """Send one message to many clients, encoded once (F-03).
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
@@ -177,7 +182,7 @@ class Server(base_server.BaseServer):
         """
         self.send_packet_to_many(sids, packet.Packet(MESSAGE, data))
 
-    def send_packet_to_many(self, sids, pkt: packet.Packet) -> None:
+    def send_packet_to_many(self, sids: Iterable[str], pkt: packet.Packet) -> None:
         """Send one packet to many clients, encoded once per form (F-03).
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
@@ -189,14 +194,15 @@ class Server(base_server.BaseServer):
             except SocketIsClosedError:
                 pass
 
-    def get_session(self, sid: str) -> dict:
+    def get_session(self, sid: str) -> dict[str, Any]:
         """Return the user session dict of a client (KeyError if unknown).
 
         :param sid: the session id of the client.
         """
-        return self._get_socket(sid).session
+        session: dict[str, Any] = self._get_socket(sid).session
+        return session
 
-    def save_session(self, sid: str, session: dict) -> None:
+    def save_session(self, sid: str, session: dict[str, Any]) -> None:
         """Store the user session dict of a client.
 
         :param sid: the session id of the client.
@@ -226,7 +232,7 @@ class Server(base_server.BaseServer):
         if self._workers is not None:
             self._workers.shutdown()
 
-    def start_background_task(self, target: Callable, *args, **kwargs):
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Start ``target(*args, **kwargs)`` on a thread or greenlet of the async mode.
 
         Returns an object with a ``join()`` method.
@@ -240,11 +246,11 @@ class Server(base_server.BaseServer):
 
         :param seconds: how long to sleep.
         """
-        return self._async['sleep'](seconds)
+        return self._async['sleep'](seconds)  # type: ignore[no-any-return]  # None
 
     # -- events ------------------------------------------------------------------
 
-    def _trigger_event(self, event: str, *args, run_async: bool = False):
+    def _trigger_event(self, event: str, *args: Any, run_async: bool = False) -> Any:
         """Run an event handler; its errors are logged (S-33, S-34)."""
         flow = self._call_handler(event, args)
         if run_async:

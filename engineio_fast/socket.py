@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from . import base_socket, packet
 from ._coro import run_sync
@@ -66,7 +67,7 @@ class Socket(base_socket.BaseSocket):
 
     _writer_turn = _LockedTurn
 
-    def __init__(self, server, sid):
+    def __init__(self, server: Any, sid: str) -> None:
         super().__init__(server, sid)
         self._write_lock = threading.Lock()
 
