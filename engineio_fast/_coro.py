@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable, Coroutine, TypeVar
+
+_T = TypeVar('_T')
 
 
-def run_sync(flow: Coroutine) -> Any:
+def run_sync(flow: Coroutine[Any, Any, _T]) -> _T:
     """Run a coroutine that never suspends; its result."""
     try:
         flow.send(None)
     except StopIteration as done:
-        return done.value
+        value: _T = done.value
+        return value
     flow.close()
     raise RuntimeError('a sync flow awaited an asynchronous operation')
 

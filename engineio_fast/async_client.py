@@ -22,11 +22,11 @@ from ._protocol.client import HttpResult
 from .base_client import _EMPTY
 
 #: Event loops that already route SIGINT to ``async_signal_handler``.
-_sigint_loops: weakref.WeakSet = weakref.WeakSet()
+_sigint_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 # Strong references to handler tasks, so none is garbage collected while it
 # runs (the event loop keeps only weak ones).
-task_reference_holder: set = set()
+task_reference_holder: set[asyncio.Future[Any]] = set()
 
 
 # aiohttp: the ``asyncio-client`` extra.
@@ -38,10 +38,10 @@ def _aiohttp() -> Any:
     return loaded(globals(), 'aiohttp')
 
 
-def async_signal_handler():
+def async_signal_handler() -> None:
     """SIGINT handler: disconnect every async client, then cancel tasks and stop the loop."""
 
-    async def _handler():
+    async def _handler() -> None:
         for client in base_client.connected_clients[:]:
             if client.is_asyncio_based():
                 await client.disconnect()
@@ -81,11 +81,17 @@ class AsyncClient(base_client.BaseClient):
                                the query string of each request.
     """
 
-    def is_asyncio_based(self):
+    def is_asyncio_based(self) -> bool:
         """Whether this client runs on asyncio."""
         return True
 
-    async def connect(self, url, headers=None, transports=None, engineio_path='engine.io'):
+    async def connect(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        transports: str | list[str] | None = None,
+        engineio_path: str = 'engine.io',
+    ) -> bool | None:
         """Connect to an Engine.IO server.
 
         :param url: The URL of the Engine.IO server, optionally with custom
@@ -116,7 +122,7 @@ class AsyncClient(base_client.BaseClient):
                     self.logger.warning('Signal handler is unsupported')
         return await self._connect(url, headers, transports, engineio_path)
 
-    async def wait(self):
+    async def wait(self) -> None:
         """Wait until the connection with the server ends.
 
         Note: this method is a coroutine.
@@ -125,7 +131,7 @@ class AsyncClient(base_client.BaseClient):
         if task is not None:
             await asyncio.shield(task)
 
-    async def send(self, data):
+    async def send(self, data: Any) -> None:
         """Send a message to the server.
 
         :param data: ``str``, ``bytes``, ``list`` or ``dict``; lists and dicts
@@ -135,7 +141,7 @@ class AsyncClient(base_client.BaseClient):
         """
         await self._send_packet(packet.Packet(packet.MESSAGE, data=data))
 
-    async def disconnect(self, abort=False, reason=None):
+    async def disconnect(self, abort: bool = False, reason: str | None = None) -> None:
         """Disconnect from the server.
 
         :param abort: ``True`` to return without waiting for the background
@@ -147,7 +153,9 @@ class AsyncClient(base_client.BaseClient):
         """
         await self._disconnect(abort, reason)
 
-    def start_background_task(self, target, *args, **kwargs):
+    def start_background_task(
+        self, target: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
         """Start a background task.
 
         :param target: the coroutine function to run.
@@ -156,9 +164,10 @@ class AsyncClient(base_client.BaseClient):
 
         Returns the ``asyncio.Task``.
         """
-        return asyncio.ensure_future(target(*args, **kwargs))
+        task: asyncio.Future[Any] = asyncio.ensure_future(target(*args, **kwargs))
+        return task
 
-    async def sleep(self, seconds=0):
+    async def sleep(self, seconds: float = 0) -> None:
         """Sleep for the requested amount of time.
 
         :param seconds: the time to sleep, in seconds.
@@ -167,15 +176,15 @@ class AsyncClient(base_client.BaseClient):
         """
         return await asyncio.sleep(seconds)
 
-    def create_queue(self, *args, **kwargs):
+    def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
         """Create a queue object."""
         return asyncio.Queue(*args, **kwargs)
 
-    def get_queue_empty_exception(self):
+    def get_queue_empty_exception(self) -> type[asyncio.QueueEmpty]:
         """Return the exception raised by an empty queue from ``create_queue()``."""
         return asyncio.QueueEmpty
 
-    def create_event(self):
+    def create_event(self) -> asyncio.Event:
         """Create an event object."""
         return asyncio.Event()
 
@@ -203,7 +212,14 @@ class AsyncClient(base_client.BaseClient):
             if not http.closed:
                 await http.close()
 
-    async def _http(self, method, url, headers=None, body=None, timeout=None):
+    async def _http(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: str | bytes | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """One request, body read in full: ``HttpResult``, or the error text."""
         aiohttp = _aiohttp()
         if aiohttp is None:
@@ -222,7 +238,7 @@ class AsyncClient(base_client.BaseClient):
             self.logger.info('HTTP %s request to %s failed with error %s.', method, url, exc)
             return str(exc) or type(exc).__name__
 
-    async def _ws_open(self, url: str, headers: dict) -> Any:
+    async def _ws_open(self, url: str, headers: dict[str, Any]) -> Any:
         """Open an aiohttp WebSocket with the session's cookies and options (CL-07)."""
         aiohttp = _aiohttp()
         if aiohttp is None:
@@ -325,25 +341,25 @@ class AsyncClient(base_client.BaseClient):
         """Whether the caller runs in ``task``."""
         return task is not None and task is asyncio.current_task()
 
-    def _spawn(self, flow: Callable, *args: Any) -> Any:
+    def _spawn(self, flow: Callable[..., Any], *args: Any) -> Any:
         """Run a shared flow as a task."""
         return self.start_background_task(flow, *args)
 
-    async def _invoke(self, handler: Callable, args: tuple) -> Any:
+    async def _invoke(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Call a handler, awaiting it if it is a coroutine function."""
         result = handler(*args)
         if inspect.isawaitable(result):
             result = await result
         return result
 
-    def _start_handler(self, handler: Callable, args: tuple) -> Any:
+    def _start_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Run a handler in its own task (a handler may wait for later messages)."""
         task = self.start_background_task(self._run_handler, handler, args)
         task_reference_holder.add(task)
         task.add_done_callback(task_reference_holder.discard)
         return task
 
-    async def _run_handler(self, handler: Callable, args: tuple) -> None:
+    async def _run_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Body of a background handler task: errors are logged, not lost."""
         try:
             await self._invoke(handler, args)

@@ -36,7 +36,7 @@ from .payload import Payload
 
 default_logger = logging.getLogger('engineio.client')
 #: Clients currently connected, for the SIGINT handlers (CL-09).
-connected_clients: list = []
+connected_clients: list[Any] = []
 #: The SIGINT handler that was installed before ``signal_handler``.
 original_signal_handler: Any = None
 
@@ -90,16 +90,16 @@ class BaseClient(EventHandlers):
 
     def __init__(
         self,
-        logger=False,
-        json=None,
-        request_timeout=5,
-        http_session=None,
-        ssl_verify=True,
-        handle_sigint=True,
-        websocket_extra_options=None,
-        timestamp_requests=True,
-        **kwargs,
-    ):
+        logger: bool | logging.Logger = False,
+        json: Any = None,
+        request_timeout: float = 5,
+        http_session: Any = None,
+        ssl_verify: bool = True,
+        handle_sigint: bool = True,
+        websocket_extra_options: dict[str, Any] | None = None,
+        timestamp_requests: bool = True,
+        **kwargs: Any,
+    ) -> None:
         global original_signal_handler
         if (
             handle_sigint
@@ -107,17 +107,17 @@ class BaseClient(EventHandlers):
             and threading.current_thread() is threading.main_thread()
         ):
             original_signal_handler = signal.signal(signal.SIGINT, signal_handler)
-        self.handlers: dict[str, Callable] = {}
+        self.handlers: dict[str, Callable[..., Any]] = {}
         self.base_url: str | None = None
         self.transports: list[str] | None = None
         self.current_transport: str | None = None
         self.sid: str | None = None
-        self.upgrades: list | None = None
+        self.upgrades: list[Any] | None = None
         self.ping_interval: float | None = None
         self.ping_timeout: float | None = None
         self.max_payload: int | None = None
         self.http: Any = None
-        self.http_factory: Callable | None = None
+        self.http_factory: Callable[..., Any] | None = None
         if http_session is not None:
             if callable(http_session):
                 self.http_factory = http_session
@@ -148,19 +148,19 @@ class BaseClient(EventHandlers):
         """The logger to use: a given one, or ``engineio.client`` at INFO/ERROR."""
         return choose_logger(logger, default_logger)
 
-    def is_asyncio_based(self):
+    def is_asyncio_based(self) -> bool:
         """Whether this client runs on asyncio."""
         return False
 
-    def transport(self):
+    def transport(self) -> str | None:
         """Return the name of the transport in use: ``'polling'`` or ``'websocket'``."""
         return self.current_transport
 
-    def create_queue(self, *args, **kwargs):  # pragma: no cover - abstract
+    def create_queue(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         """Create a queue object."""
         raise NotImplementedError('must be implemented in a subclass')
 
-    def get_queue_empty_exception(self):  # pragma: no cover - abstract
+    def get_queue_empty_exception(self) -> type[Exception]:  # pragma: no cover - abstract
         """Return the exception raised by an empty queue from ``create_queue()``."""
         raise NotImplementedError('must be implemented in a subclass')
 
@@ -178,15 +178,22 @@ class BaseClient(EventHandlers):
 
     # -- I/O primitives (implemented by Client and AsyncClient) ----------------------------------
 
-    async def _http(self, method, url, headers=None, body=None, timeout=None):  # pragma: no cover
+    async def _http(  # pragma: no cover
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: str | bytes | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """One HTTP request: ``HttpResult``, or the error text when it failed."""
         raise NotImplementedError
 
-    async def _ws_open(self, url: str, headers: dict):  # pragma: no cover
+    async def _ws_open(self, url: str, headers: dict[str, Any]) -> Any:  # pragma: no cover
         """Open a WebSocket: the socket, an ``HttpResult`` if refused, or the error text."""
         raise NotImplementedError
 
-    async def _ws_recv(self, ws: Any, timeout: float):  # pragma: no cover
+    async def _ws_recv(self, ws: Any, timeout: float) -> str | bytes | None:  # pragma: no cover
         """The next frame (str or bytes), or None once the WebSocket is closed or silent."""
         raise NotImplementedError
 
@@ -222,15 +229,19 @@ class BaseClient(EventHandlers):
         """Whether the caller runs inside ``task``."""
         raise NotImplementedError
 
-    def _spawn(self, flow: Callable, *args: Any) -> Any:  # pragma: no cover
+    def _spawn(self, flow: Callable[..., Any], *args: Any) -> Any:  # pragma: no cover
         """Run a flow of this class as a background task."""
         raise NotImplementedError
 
-    async def _invoke(self, handler: Callable, args: tuple) -> Any:  # pragma: no cover
+    async def _invoke(
+        self, handler: Callable[..., Any], args: tuple[Any, ...]
+    ) -> Any:  # pragma: no cover
         """Call an event handler and return its result."""
         raise NotImplementedError
 
-    def _start_handler(self, handler: Callable, args: tuple) -> Any:  # pragma: no cover
+    def _start_handler(
+        self, handler: Callable[..., Any], args: tuple[Any, ...]
+    ) -> Any:  # pragma: no cover
         """Run an event handler in the background."""
         raise NotImplementedError
 
@@ -267,7 +278,13 @@ class BaseClient(EventHandlers):
 
     # -- connecting ------------------------------------------------------------------------------
 
-    async def _connect(self, url, headers, transports, engineio_path) -> Any:
+    async def _connect(
+        self,
+        url: str,
+        headers: dict[str, str] | None,
+        transports: str | list[str] | None,
+        engineio_path: str,
+    ) -> bool | None:
         """The ``connect()`` flow: handshake on the first transport, maybe upgrade."""
         if self.state != 'disconnected':
             raise ValueError(protocol.NOT_DISCONNECTED)
@@ -279,10 +296,13 @@ class BaseClient(EventHandlers):
         # Our own copy: the WebSocket step moves cookies out of it.
         headers = dict(headers or {})
         if self.transports[0] == 'polling':
-            return await self._connect_polling(conn, url, headers, engineio_path)
+            await self._connect_polling(conn, url, headers, engineio_path)
+            return None
         return await self._connect_websocket(conn, url, headers, engineio_path)
 
-    async def _connect_polling(self, conn: _Connection, url, headers, engineio_path) -> None:
+    async def _connect_polling(
+        self, conn: _Connection, url: str, headers: dict[str, str], engineio_path: str
+    ) -> None:
         """Polling handshake, connect event, then the upgrade if both sides allow it."""
         self.base_url = self._get_engineio_url(url, engineio_path, 'polling')
         self.logger.info('Attempting polling connection to %s', self.base_url)
@@ -315,7 +335,9 @@ class BaseClient(EventHandlers):
         self._start_loops(conn)
         return None
 
-    async def _connect_websocket(self, conn: _Connection, url, headers, engineio_path) -> bool:
+    async def _connect_websocket(
+        self, conn: _Connection, url: str, headers: dict[str, str], engineio_path: str
+    ) -> bool:
         """WebSocket-only handshake: the first frame must be OPEN."""
         self.base_url = self._get_engineio_url(url, engineio_path, 'websocket')
         self.logger.info('Attempting WebSocket connection to %s', self.base_url)
@@ -340,7 +362,9 @@ class BaseClient(EventHandlers):
         self._start_loops(conn)
         return True
 
-    async def _upgrade(self, conn: _Connection, url, headers, engineio_path) -> bool:
+    async def _upgrade(
+        self, conn: _Connection, url: str, headers: dict[str, str], engineio_path: str
+    ) -> bool:
         """Probe and switch a polling session to a WebSocket; False keeps polling (CL-02)."""
         ws_url = self._get_engineio_url(url, engineio_path, 'websocket')
         ws_url += '&sid=' + self.sid  # type: ignore[operator]  # set by _accept
@@ -389,7 +413,7 @@ class BaseClient(EventHandlers):
             else:
                 await self._http(
                     'POST',
-                    self.base_url,
+                    self.base_url,  # type: ignore[arg-type]  # set by connect
                     headers=protocol.POST_HEADERS,
                     body=protocol.CLOSE_PACKET.encode(),
                     timeout=self.request_timeout,
@@ -443,7 +467,7 @@ class BaseClient(EventHandlers):
             await self._reset()
         self.logger.info('Exiting read loop task')
 
-    async def _read_polling(self) -> list | None:
+    async def _read_polling(self) -> list[Any] | None:
         """One long-poll GET: its packets, or None when the server is gone."""
         result = await self._http(
             'GET',
@@ -459,7 +483,7 @@ class BaseClient(EventHandlers):
             self.logger.warning('Unexpected packet from server, aborting')
             return None
 
-    async def _read_ws(self, ws: Any) -> list | None:
+    async def _read_ws(self, ws: Any) -> list[Any] | None:
         """One WebSocket frame as a packet list, or None when the WebSocket ended."""
         frame = await self._ws_recv(
             ws,
@@ -543,7 +567,7 @@ class BaseClient(EventHandlers):
             await self._ws_abort(conn.ws)
         self.logger.info('Exiting write loop task')
 
-    async def _write_batch(self, conn: _Connection, batch: list) -> bool:
+    async def _write_batch(self, conn: _Connection, batch: list[Any]) -> bool:
         """Send packets over the current transport; False when it failed."""
         if conn.ws is None:
             bodies, dropped = protocol.polling_bodies(
@@ -556,7 +580,7 @@ class BaseClient(EventHandlers):
             for body in bodies:
                 result = await self._http(
                     'POST',
-                    self.base_url,
+                    self.base_url,  # type: ignore[arg-type]  # set by connect
                     headers=protocol.POST_HEADERS,
                     body=body,
                     timeout=self.request_timeout,

@@ -56,7 +56,13 @@ class Client(base_client.BaseClient):
                                the query string of each request.
     """
 
-    def connect(self, url, headers=None, transports=None, engineio_path='engine.io'):
+    def connect(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        transports: str | list[str] | None = None,
+        engineio_path: str = 'engine.io',
+    ) -> bool | None:
         """Connect to an Engine.IO server.
 
         :param url: The URL of the Engine.IO server, optionally with custom
@@ -77,13 +83,13 @@ class Client(base_client.BaseClient):
         """
         return run_sync(self._connect(url, headers, transports, engineio_path))
 
-    def wait(self):
+    def wait(self) -> None:
         """Wait until the connection with the server ends."""
         task = self.read_loop_task
         if task is not None:
             task.join()
 
-    def send(self, data):
+    def send(self, data: Any) -> None:
         """Send a message to the server.
 
         :param data: ``str``, ``bytes``, ``list`` or ``dict``; lists and dicts
@@ -91,7 +97,7 @@ class Client(base_client.BaseClient):
         """
         run_sync(self._send_packet(packet.Packet(packet.MESSAGE, data=data)))
 
-    def disconnect(self, abort=False, reason=None):
+    def disconnect(self, abort: bool = False, reason: str | None = None) -> None:
         """Disconnect from the server.
 
         :param abort: ``True`` to return without waiting for the background
@@ -101,7 +107,9 @@ class Client(base_client.BaseClient):
         """
         run_sync(self._disconnect(abort, reason))
 
-    def start_background_task(self, target, *args, **kwargs):
+    def start_background_task(
+        self, target: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> threading.Thread:
         """Start a background task in a daemon thread.
 
         :param target: the function to execute.
@@ -114,22 +122,22 @@ class Client(base_client.BaseClient):
         thread.start()
         return thread
 
-    def sleep(self, seconds=0):
+    def sleep(self, seconds: float = 0) -> None:
         """Sleep for the requested amount of time.
 
         :param seconds: the time to sleep, in seconds.
         """
         return time.sleep(seconds)
 
-    def create_queue(self, *args, **kwargs):
+    def create_queue(self, *args: Any, **kwargs: Any) -> queue.Queue[Any]:
         """Create a queue object."""
         return queue.Queue(*args, **kwargs)
 
-    def get_queue_empty_exception(self):
+    def get_queue_empty_exception(self) -> type[queue.Empty]:
         """Return the exception raised by an empty queue from ``create_queue()``."""
         return queue.Empty
 
-    def create_event(self, *args, **kwargs):
+    def create_event(self, *args: Any, **kwargs: Any) -> threading.Event:
         """Create an event object."""
         return threading.Event(*args, **kwargs)
 
@@ -153,7 +161,14 @@ class Client(base_client.BaseClient):
             self.http = None
             http.close()
 
-    async def _http(self, method, url, headers=None, body=None, timeout=None):
+    async def _http(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: str | bytes | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """One blocking request: ``HttpResult``, or the error text."""
         requests = _lib('requests')
         if requests is None:
@@ -168,7 +183,7 @@ class Client(base_client.BaseClient):
             return str(exc) or type(exc).__name__
         return HttpResult(response.status_code, response.content)
 
-    async def _ws_open(self, url: str, headers: dict) -> Any:
+    async def _ws_open(self, url: str, headers: dict[str, Any]) -> Any:
         """Open a websocket-client connection with the HTTP session's settings (CL-07)."""
         websocket = _lib('websocket')
         if websocket is None:
@@ -184,7 +199,7 @@ class Client(base_client.BaseClient):
             self.logger.info('WebSocket connection to %s failed with error %s.', url, exc)
             return str(exc) or type(exc).__name__
 
-    def _websocket_options(self, url: str, headers: dict) -> dict:
+    def _websocket_options(self, url: str, headers: dict[str, Any]) -> dict[str, Any]:
         """``create_connection()`` arguments: cookies, auth, cert, proxies, verify, extras."""
         options: dict[str, Any] = {}
         cookies = None
@@ -228,7 +243,7 @@ class Client(base_client.BaseClient):
         return options
 
     @staticmethod
-    def _proxy_options(url: str, proxies: dict) -> dict:
+    def _proxy_options(url: str, proxies: dict[str, Any]) -> dict[str, Any]:
         """websocket-client proxy arguments from a requests ``proxies`` mapping."""
         if url.startswith('ws://'):
             proxy = proxies.get('ws', proxies.get('http'))
@@ -319,19 +334,19 @@ class Client(base_client.BaseClient):
         """Whether the calling thread is ``task``."""
         return task is not None and task is threading.current_thread()
 
-    def _spawn(self, flow: Callable, *args: Any) -> Any:
+    def _spawn(self, flow: Callable[..., Any], *args: Any) -> Any:
         """Run a shared flow to the end in a daemon thread."""
         return self.start_background_task(run_sync, flow(*args))
 
-    async def _invoke(self, handler: Callable, args: tuple) -> Any:
+    async def _invoke(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Call a handler in the calling thread."""
         return handler(*args)
 
-    def _start_handler(self, handler: Callable, args: tuple) -> Any:
+    def _start_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Run a handler in its own thread (a handler may block waiting for later messages)."""
         return self.start_background_task(self._run_handler, handler, args)
 
-    def _run_handler(self, handler: Callable, args: tuple) -> None:
+    def _run_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Body of a background handler thread: errors are logged, not lost."""
         try:
             handler(*args)
