@@ -79,15 +79,15 @@ class Server(base_server.BaseServer):
                                   (9-15).  Parts a driver cannot apply are
                                   logged once and ignored:
 
-        ========================  =========  =========  =====  ===========
-        driver                    negotiate  threshold  level  window bits
-        ========================  =========  =========  =====  ===========
-        threading, gevent         yes        yes        yes    yes
-        eventlet                  yes        yes        yes    yes
-        aiohttp                   yes        no         no     no
-        tornado                   yes        no         yes    no
-        asgi, sanic, gevent_uwsgi no         no         no     no
-        ========================  =========  =========  =====  ===========
+        ==========================  =========  =========  =====  ===========
+        driver                      negotiate  threshold  level  window bits
+        ==========================  =========  =========  =====  ===========
+        threading, gevent           yes        yes        yes    yes
+        eventlet                    yes        yes        yes    yes
+        aiohttp                     yes        no         no     no
+        tornado                     yes        no         yes    no
+        asgi, sanic, gevent_uwsgi   no         no         no     no
+        ==========================  =========  =========  =====  ===========
 
         The default (None) negotiates when the client offers it on every
         driver with ``negotiate``, compressing every message (zlib level 6,
