@@ -80,19 +80,18 @@ class Server(base_server.BaseServer):
                                   (9-15).  Parts a driver cannot apply are
                                   logged once and ignored:
 
-        ========================  =========  =========  =====  ===========
-        driver                    negotiate  threshold  level  window bits
-        ========================  =========  =========  =====  ===========
-        threading, gevent         yes        yes        yes    yes
-        eventlet                  yes        yes        yes    yes
-        aiohttp                   yes        no         no     no
-        tornado                   yes        no         yes    no
-        asgi, sanic, gevent_uwsgi no         no         no     no
-        ========================  =========  =========  =====  ===========
+        ==========================  =========  =========  =====  ===========
+        driver                      negotiate  threshold  level  window bits
+        ==========================  =========  =========  =====  ===========
+        threading, gevent           yes        yes        yes    yes
+        eventlet                    yes        yes        yes    yes
+        aiohttp                     yes        no         no     no
+        tornado                     yes        no         yes    no
+        asgi, sanic, gevent_uwsgi   no         no         no     no
+        ==========================  =========  =========  =====  ===========
 
-        The default (None) negotiates when the client offers it on every
-        driver with ``negotiate``, compressing every message (zlib level 6,
-        aiohttp 1).  ASGI servers negotiate themselves (uvicorn
+        The default (None) does not negotiate it, as on the Node.js server;
+        ``True`` negotiates it when the client offers it.  ASGI servers negotiate themselves (uvicorn
         ``--ws-per-message-deflate``); the ASGI spec gives the application
         no say.  gevent applies it through simple-websocket; under
         gevent-websocket's handler nothing applies.

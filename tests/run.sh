@@ -5,6 +5,7 @@
 #   2. the same install forced to the pure twin at run time;
 #   3. a separate pure-Python build (ENGINEIO_FAST_NO_EXTENSIONS=1 at build time):
 #      codec, imports, API and the protocol suite.
+# The documentation site (docs/) is built in the first venv with warnings as errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -43,6 +44,11 @@ cd "$ROOT"
 "$WORK/compiled/bin/ruff" check engineio_fast tests bench examples
 "$WORK/compiled/bin/ruff" format --check engineio_fast tests bench examples
 "$WORK/compiled/bin/mypy" "$ROOT/engineio_fast"
+# The documentation site, offline (no intersphinx, no remote assets), any warning fatal;
+# a fresh output folder, so warnings of unchanged pages are not hidden by a cached build.
+"$WORK/compiled/bin/python" -m pip install -q "$WHEEL[docs]"
+rm -rf "$WORK/docs-html"
+"$WORK/compiled/bin/sphinx-build" -q -W --keep-going -b html "$ROOT/docs" "$WORK/docs-html"
 # Run from outside the source tree so the installed package is imported.
 cd "$WORK"
 "$WORK/compiled/bin/python" -c 'import engineio_fast, sys; print("USE_EXTENSIONS =", engineio_fast.USE_EXTENSIONS); sys.exit(0 if engineio_fast.USE_EXTENSIONS else 1)' \
