@@ -91,9 +91,9 @@ class Server(base_server.BaseServer):
         ==========================  =========  =========  =====  ===========
 
         The default (None) does not negotiate it, as on the Node.js server;
-        ``True`` negotiates it when the client offers it.  ASGI servers negotiate themselves (uvicorn
-        ``--ws-per-message-deflate``); the ASGI spec gives the application
-        no say.  gevent applies it through simple-websocket; under
+        ``True`` negotiates it when the client offers it.  ASGI servers
+        negotiate themselves (uvicorn ``--ws-per-message-deflate``); the ASGI
+        spec gives the application no say.  gevent applies it through simple-websocket; under
         gevent-websocket's handler nothing applies.
     """
 
