@@ -1,4 +1,5 @@
-"""Event handler registration shared by servers and clients (S-10, S-33, CL-06)."""
+"""Event handler registration shared by servers and clients."""
+# S-10, S-33, CL-06
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class EventHandlers:
         set_handler(handler)
 
     def _takes_reason(self, handler: Callable) -> bool:
-        """Whether a disconnect handler takes the reason, or is the legacy form (S-33)."""
+        """Whether a disconnect handler takes the reason, or is the legacy form."""
+        # S-33
         known = self._handler_takes_reason.get(handler)
         if known is None:
             try:

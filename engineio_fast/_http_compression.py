@@ -1,9 +1,10 @@
 """gzip and deflate of HTTP bodies (``Content-Encoding``), one definition for both codec twins.
 
 The work is zlib's, so a compiled copy would gain nothing: ``_codec_py`` and
-``_codec_c`` both re-export these function objects under the codec's names
-(K-02).  Websocket permessage-deflate is ``_ws_compression``, not this.
+``_codec_c`` both re-export these function objects under the codec's names.
+Websocket permessage-deflate is ``_ws_compression``, not this.
 """
+# K-02
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``install()``: make ``import engineio`` and its submodules resolve to engineio_fast (C-03).
+"""``install()``: make ``import engineio`` and its submodules resolve to engineio_fast.
 
 How it works: ``engineio`` and every ``engineio_fast`` submodule already
 imported are registered in ``sys.modules`` under their ``engineio`` names,
@@ -7,6 +7,7 @@ and a finder placed first on ``sys.meta_path`` maps any later
 ``engineio_fast.<name>``.  The same module objects serve both names, so a
 patch through one name is seen through the other.
 """
+# C-03
 
 from __future__ import annotations
 

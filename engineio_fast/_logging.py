@@ -1,4 +1,5 @@
-"""The ``logger`` option of servers and clients (S-01, CL-01)."""
+"""The ``logger`` option of servers and clients."""
+# S-01, CL-01
 
 from __future__ import annotations
 

@@ -11,10 +11,11 @@ def lazy_imports(namespace: dict, targets: dict[str, str]) -> Callable[[str], An
 
     ``targets`` maps an attribute name to ``'module'`` or
     ``'module:attribute'``.  They are optional extras and slow to import, so
-    importing engineio_fast must not load them (C-01); once looked up they
+    importing engineio_fast must not load them; once looked up they
     are module attributes, so ``mock.patch('engineio.client.websocket.create_connection')``
-    works (C-02).  A missing package reads as None, like python-engineio.
+    works.  A missing package reads as None, like python-engineio.
     """
+    # C-01, C-02
     owner = namespace['__name__']
 
     def __getattr__(name: str) -> Any:

@@ -1,10 +1,11 @@
-"""The ``websocket_compression`` server option (F-02): its checked form and warnings.
+"""The ``websocket_compression`` server option: its checked form and warnings.
 
 Drivers negotiate permessage-deflate (RFC 7692) with what their websocket
 library allows.  Each driver's ``_async`` dict names the parts it applies in
 ``'websocket_compression'`` (a subset of ``FEATURES``); the server warns
 once about the parts a user asked for and the driver ignores.
 """
+# F-02
 
 from __future__ import annotations
 

@@ -239,7 +239,8 @@ class AsyncClient(base_client.BaseClient):
             return str(exc) or type(exc).__name__
 
     async def _ws_open(self, url: str, headers: dict[str, Any]) -> Any:
-        """Open an aiohttp WebSocket with the session's cookies and options (CL-07)."""
+        """Open an aiohttp WebSocket with the session's cookies and options."""
+        # CL-07
         aiohttp = _aiohttp()
         if aiohttp is None:
             self.logger.error('aiohttp package not installed')
@@ -291,7 +292,8 @@ class AsyncClient(base_client.BaseClient):
         return None
 
     async def _ws_send(self, ws: Any, data: str | bytes) -> bool:
-        """Send one frame; a text that cannot be UTF-8 encoded is dropped (K-14)."""
+        """Send one frame; a text that cannot be UTF-8 encoded is dropped."""
+        # K-14
         aiohttp = _aiohttp()
         try:
             if isinstance(data, str):

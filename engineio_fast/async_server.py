@@ -61,11 +61,12 @@ class AsyncServer(base_server.BaseServer):
     # -- entry point -------------------------------------------------------------
 
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
-        """Handle an Engine.IO request; takes the framework's request arguments (A-02).
+        """Handle an Engine.IO request; takes the framework's request arguments.
 
         aiohttp and sanic pass ``(request)``, ASGI ``(scope, receive, send)``,
         tornado ``(handler)``.  Returns the framework's response.
         """
+        # A-02
         environ = await settle(self._async['translate_request'](*args, **kwargs))
         if not environ:  # the client left before its request arrived
             return None
@@ -120,8 +121,9 @@ class AsyncServer(base_server.BaseServer):
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
         :param callback: ``callback(error)`` (plain or coroutine function), run
                          once the message was handed to the transport
-                         (``error`` None) or could not be (F-04).
+                         (``error`` None) or could not be.
         """
+        # F-04
         await self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
 
     async def send_packet(
@@ -142,19 +144,21 @@ class AsyncServer(base_server.BaseServer):
             self.logger.warning('Cannot send to sid %s', sid)
 
     async def send_to_many(self, sids: Iterable[str], data: Any) -> None:
-        """Send one message to many clients, encoded once (F-03).
+        """Send one message to many clients, encoded once.
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
         """
+        # F-03
         await self.send_packet_to_many(sids, packet.Packet(MESSAGE, data))
 
     async def send_packet_to_many(self, sids: Iterable[str], pkt: packet.Packet) -> None:
-        """Send one packet to many clients, encoded once per form (F-03).
+        """Send one packet to many clients, encoded once per form.
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
         """
+        # F-03
         for session in self._sessions_for_broadcast(sids, pkt):
             try:
                 await session.send(pkt)
@@ -185,15 +189,17 @@ class AsyncServer(base_server.BaseServer):
         return _AsyncSessionContext(self, sid)
 
     async def disconnect(self, sid: str | None = None) -> None:
-        """Close one client's session, or all of them (S-14); no clients is not an error.
+        """Close one client's session, or all of them; no clients is not an error.
 
         :param sid: the session to close; all sessions when omitted.
         """
+        # S-14
         for session in self._sessions_to_close(sid):
             await session.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
 
     async def shutdown(self) -> None:
-        """Stop the heartbeat timers; sessions stay open (S-17)."""
+        """Stop the heartbeat timers; sessions stay open."""
+        # S-17
         self.logger.info('Engine.IO is shutting down')
         self._timers.stop()
 
@@ -225,7 +231,8 @@ class AsyncServer(base_server.BaseServer):
     # -- events ------------------------------------------------------------------
 
     async def _trigger_event(self, event: str, *args: Any, run_async: bool = False) -> Any:
-        """Run an event handler, sync or async; its errors are logged (S-33, S-34)."""
+        """Run an event handler, sync or async; its errors are logged."""
+        # S-33, S-34
         flow = self._call_handler(event, args)
         if run_async:
             return self._spawn_flow(flow)

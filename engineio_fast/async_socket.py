@@ -134,8 +134,9 @@ class AsyncSocket(base_socket.BaseSocket):
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
         :param callback: ``callback(error)`` (plain or coroutine function), run
                          once the packet was handed to the transport
-                         (``error`` None) or could not be (F-04).
+                         (``error`` None) or could not be.
         """
+        # F-04
         if self.state.closed:
             self._run_callback(callback, SocketIsClosedError())
             raise SocketIsClosedError()
@@ -192,10 +193,11 @@ class AsyncSocket(base_socket.BaseSocket):
         return await self._poll(timeout)
 
     async def check_ping_timeout(self) -> bool:
-        """Close the session if its pong is overdue; False when it did (P-31).
+        """Close the session if its pong is overdue; False when it did.
 
         Raises ``SocketIsClosedError`` on a closed session.
         """
+        # P-31
         if self.state.closed:
             raise SocketIsClosedError()
         if self._ping_overdue():
@@ -204,7 +206,8 @@ class AsyncSocket(base_socket.BaseSocket):
         return True
 
     async def _send_ping(self) -> None:
-        """Send a ping and arm the pong deadline (P-30, P-31)."""
+        """Send a ping and arm the pong deadline."""
+        # P-30, P-31
         self._ping()
 
     async def receive(self, pkt: packet.Packet) -> None:
@@ -230,7 +233,8 @@ class AsyncSocket(base_socket.BaseSocket):
         return await self._handle_get(environ, start_response)
 
     async def handle_post_request(self, environ: dict) -> None:
-        """Receive the packets of a POST body (P-20, P-24, P-25)."""
+        """Receive the packets of a POST body."""
+        # P-20, P-24, P-25
         await self._handle_post(environ)
 
     async def _websocket_handler(self, ws) -> list:
@@ -238,5 +242,6 @@ class AsyncSocket(base_socket.BaseSocket):
         return await self._serve_websocket(ws)
 
     async def _refuse_websocket(self, ws) -> list:
-        """Close a second websocket for this session once accepted (P-42)."""
+        """Close a second websocket for this session once accepted."""
+        # P-42
         return await self._close_websocket(ws)

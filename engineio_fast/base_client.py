@@ -10,13 +10,14 @@ runs it to the end in one step (as ``Server`` does with the server flows).
 
 Each ``connect()`` creates a ``_Connection``: its queue, WebSocket and loop
 tasks.  Loops only act while their connection is the current one, so the
-tail of an old connection cannot disturb the next (CL-10).  States (CL-04)::
+tail of an old connection cannot disturb the next.  States::
 
     disconnected --connect()--> connected --disconnect() / server 1--> disconnecting
          ^                          |                                       |
          |                          +--transport lost: handler runs here----+
          +------------------------------------------------------------------+
 """
+# CL-10, CL-04
 
 from __future__ import annotations
 
@@ -253,7 +254,8 @@ class BaseClient(EventHandlers):
     # -- events ----------------------------------------------------------------------------------
 
     async def _trigger_event(self, event: str, *args: Any, run_async: bool = False) -> Any:
-        """Invoke an event handler; a failing ``connect`` handler re-raises (CL-03)."""
+        """Invoke an event handler; a failing ``connect`` handler re-raises."""
+        # CL-03
         handler = self.handlers.get(event)
         if handler is None:
             return None
@@ -365,7 +367,8 @@ class BaseClient(EventHandlers):
     async def _upgrade(
         self, conn: _Connection, url: str, headers: dict[str, str], engineio_path: str
     ) -> bool:
-        """Probe and switch a polling session to a WebSocket; False keeps polling (CL-02)."""
+        """Probe and switch a polling session to a WebSocket; False keeps polling."""
+        # CL-02
         ws_url = self._get_engineio_url(url, engineio_path, 'websocket')
         ws_url += '&sid=' + self.sid  # type: ignore[operator]  # set by _accept
         self.logger.info('Attempting WebSocket upgrade to %s', ws_url)
@@ -390,7 +393,8 @@ class BaseClient(EventHandlers):
         return True
 
     def _accept(self, handshake: protocol.Handshake, transport: str) -> None:
-        """Record the session parameters of an accepted handshake (CL-04)."""
+        """Record the session parameters of an accepted handshake."""
+        # CL-04
         self.sid = handshake.sid
         self.upgrades = handshake.upgrades
         self.ping_interval = handshake.ping_interval
@@ -441,7 +445,8 @@ class BaseClient(EventHandlers):
         return self._conn is conn and self.state == 'connected' and not conn.writer_failed
 
     async def _read_loop(self, conn: _Connection) -> None:
-        """Read until the connection ends; an unexpected end is a transport error (CL-05)."""
+        """Read until the connection ends; an unexpected end is a transport error."""
+        # CL-05
         lost = False
         while self._is_live(conn):
             packets = await (self._read_polling() if conn.ws is None else self._read_ws(conn.ws))
@@ -624,7 +629,9 @@ class BaseClient(EventHandlers):
             await self._reset()
 
     async def _close(self, conn: _Connection, reason: str, send_close: bool, abort: bool) -> None:
-        """End a claimed connection in CL-05 order, ``disconnecting`` while the handler runs."""
+        """End a claimed connection: queue the CLOSE, run the handler while ``disconnecting``,
+        then stop the loops and reset."""
+        # CL-05: the order of these steps
         if send_close:
             await self._queue_put(conn.queue, packet.Packet(CLOSE))
         await self._queue_put(conn.queue, None)

@@ -54,9 +54,11 @@ _NOOP_PACKET = packet.Packet(NOOP)
 class RecentSids:
     """Sids remembered for ``lifetime`` seconds, each taken at most once.
 
-    Bounded by the close rate, with no timer and no session kept alive
-    (B-18); a lock because sync servers add and take from many threads.
+    Bounded by the close rate, with no timer and no session kept alive;
+    a lock because sync servers add and take from many threads.
     """
+
+    # B-18
 
     def __init__(self, lifetime: float):
         self._lifetime = lifetime
@@ -242,7 +244,8 @@ class BaseServer(EventHandlers):
         return choose_logger(logger, default_logger)
 
     def _select_driver(self, async_mode: str | None) -> tuple[dict[str, Any], str]:
-        """Import the first usable driver, in upstream's order (S-01, A-01)."""
+        """Import the first usable driver, in upstream's order."""
+        # S-01, A-01
         modes = self.async_modes()
         if async_mode is not None:
             modes = [async_mode] if async_mode in modes else []
@@ -272,7 +275,8 @@ class BaseServer(EventHandlers):
 
     @property
     def clients_count(self) -> int:
-        """Number of open sessions (F-14)."""
+        """Number of open sessions."""
+        # F-14
         return len(self.sockets)
 
     def create_queue(self, *args: Any, **kwargs: Any) -> Any:
@@ -289,10 +293,11 @@ class BaseServer(EventHandlers):
         return self._async['event'](*args, **kwargs)
 
     def generate_id(self) -> str:
-        """Generate a unique session id: 12 random bytes and a counter (P-08).
+        """Generate a unique session id: 12 random bytes and a counter.
 
         With ``worker_id`` the id starts with ``<worker_id>.``.
         """
+        # P-08
         raw = secrets.token_bytes(12) + self.sequence_number.to_bytes(3, 'big')
         self.sequence_number = (self.sequence_number + 1) & 0xFFFFFF
         sid = base64.b64encode(raw).decode('ascii').replace('/', '_').replace('+', '-')
@@ -321,7 +326,8 @@ class BaseServer(EventHandlers):
             return None
 
     def _sessions_for_broadcast(self, sids: Iterable[str], pkt: packet.Packet) -> list[Any]:
-        """The open sessions among ``sids``, with ``pkt`` encoded ahead for all (F-03)."""
+        """The open sessions among ``sids``, with ``pkt`` encoded ahead for all."""
+        # F-03
         sockets = self.sockets
         # The sessions' own state, not the compat properties: this runs per recipient.
         sessions = [s for s in map(sockets.get, sids) if s is not None and not s.state.closed]
@@ -335,14 +341,16 @@ class BaseServer(EventHandlers):
         return sessions
 
     def buffered_amount(self, sid: str) -> int:
-        """How many packets wait to be written to a client (F-04; KeyError if unknown).
+        """How many packets wait to be written to a client (KeyError if unknown).
 
         :param sid: the session id of the client.
         """
+        # F-04
         return len(self._get_socket(sid).outbox)
 
     def _upgrades(self, sid: str, transport: str) -> list[str]:
-        """The upgrades offered in the OPEN packet (P-06)."""
+        """The upgrades offered in the OPEN packet."""
+        # P-06
         if (
             not self.allow_upgrades
             or transport == 'websocket'
@@ -359,7 +367,8 @@ class BaseServer(EventHandlers):
         return ['websocket']
 
     def _open_packet(self, sid: str, transport: str) -> packet.Packet:
-        """The OPEN packet of a new session (P-06, P-07)."""
+        """The OPEN packet of a new session."""
+        # P-06, P-07
         data = _codec.open_packet_json(
             sid,
             self._upgrades(sid, transport),
@@ -370,7 +379,8 @@ class BaseServer(EventHandlers):
         return packet.Packet(OPEN, data)
 
     def _handshake_verdict(self, verdict: Any) -> None:
-        """Turn an ``allow_request`` answer into a 403 when it refuses (F-01)."""
+        """Turn an ``allow_request`` answer into a 403 when it refuses."""
+        # F-01
         if verdict is None or verdict is True:
             return
         message = http.FORBIDDEN if verdict is False else verdict
@@ -396,7 +406,8 @@ class BaseServer(EventHandlers):
         return http.response(200, body, http.TEXT_UTF8, headers)
 
     def _drop_unencodable(self, encoded: list[str]) -> list[str]:
-        """Leave out packets that cannot be UTF-8 encoded (lone surrogates, K-14)."""
+        """Leave out packets that cannot be UTF-8 encoded (lone surrogates)."""
+        # K-14
         kept = []
         for text in encoded:
             try:
@@ -408,15 +419,18 @@ class BaseServer(EventHandlers):
         return kept
 
     def _log_unencodable(self) -> None:
-        """One ERROR per server for a packet dropped as not UTF-8 encodable (K-14)."""
+        """One ERROR per server for a packet dropped as not UTF-8 encodable."""
+        # K-14
         self._log_error_once('Dropped a packet that is not valid UTF-8', 'bad-utf8')
 
     def _bad_request(self, message: str | None = None) -> dict[str, Any]:
-        """A 400 response with a JSON string body (P-55)."""
+        """A 400 response with a JSON string body."""
+        # P-55
         return self._error_response(ProtocolError(400, message or http.BAD_REQUEST))
 
     def _unauthorized(self, message: Any = None) -> dict[str, Any]:
-        """A 401 response for a refused connection (S-31)."""
+        """A 401 response for a refused connection."""
+        # S-31
         return http.unauthorized_response(message, packet.Packet.json.dumps)
 
     def _error_response(
@@ -429,7 +443,8 @@ class BaseServer(EventHandlers):
         return http.error_response(error, self.error_format, packet.Packet.json.dumps)
 
     def _compress(self, environ: dict[str, Any], response: dict[str, Any]) -> None:
-        """Compress a response body when large enough and accepted (H-30..H-32)."""
+        """Compress a response body when large enough and accepted."""
+        # H-30..H-32
         body = response['response']
         if not self.http_compression or len(body) < self.compression_threshold:
             return
@@ -457,7 +472,8 @@ class BaseServer(EventHandlers):
         )
 
     def _check_origin(self, environ: dict[str, Any]) -> None:
-        """Refuse a request whose Origin is not allowed (H-10)."""
+        """Refuse a request whose Origin is not allowed."""
+        # H-10
         if self.cors_allowed_origins == []:
             return
         origin = environ.get('HTTP_ORIGIN')
@@ -466,16 +482,19 @@ class BaseServer(EventHandlers):
             raise ProtocolError(400, self._bad_origin_message(origin), http.CODE_BAD_REQUEST)
 
     def _bad_origin_message(self, origin: str) -> str:
-        """The body of a refused origin's 400 (H-10)."""
+        """The body of a refused origin's 400."""
+        # H-10
         return http.BAD_ORIGIN
 
     def _sid_cookie_headers(self, sid: str) -> list[Any]:
-        """``Set-Cookie`` for a new session, when configured (H-20)."""
+        """``Set-Cookie`` for a new session, when configured."""
+        # H-20
         cookie = http.sid_cookie(self.cookie, sid, self.cookie_defaults)
         return [('Set-Cookie', cookie)] if cookie else []
 
     def _check_body_size(self, size: int) -> None:
-        """Refuse a body over ``max_http_buffer_size`` (H-40, H-41)."""
+        """Refuse a body over ``max_http_buffer_size``."""
+        # H-40, H-41
         if size > self.max_http_buffer_size:
             self.logger.warning(
                 'Refused a body of %d bytes (limit %d bytes)', size, self.max_http_buffer_size
@@ -486,8 +505,9 @@ class BaseServer(EventHandlers):
         """``(type, data)`` pairs of a POST body, decoded one at a time.
 
         Lazily, so the packets before a malformed one are handled before its
-        DecodeError is raised (P-25); limits are checked before the first.
+        DecodeError is raised; limits are checked before the first.
         """
+        # P-25
         loads = packet._json_loads()  # Packet.json may lack loads: see _DeferredJson
         for item in _codec.split_payload(body, payload.Payload.max_decode_packets, None):
             ptype, data, _ = _codec.decode_packet(item, loads)
@@ -517,7 +537,8 @@ class BaseServer(EventHandlers):
         return response
 
     async def _route(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """Check a request and run it (S-16: origin, transport, version, JSONP, method)."""
+        """Check a request and run it (origin, transport, version, JSONP, method)."""
+        # S-16
         self._check_origin(environ)
         query = http.parse_query(environ.get('QUERY_STRING', ''))
         transport, sid, jsonp_index = http.check_query(query, self.transports)
@@ -537,7 +558,8 @@ class BaseServer(EventHandlers):
     async def _handle_connect(
         self, environ: dict[str, Any], start_response: Any, transport: str, jsonp_index: int | None
     ) -> Any:
-        """Open a new session (P-06, P-09, P-43, S-30, S-31)."""
+        """Open a new session."""
+        # P-06, P-09, P-43, S-30, S-31
         if transport == 'websocket' and not http.is_websocket_upgrade(environ):
             raise ProtocolError(400, http.BAD_UPGRADE)
         if self.allow_request is not None:
@@ -575,7 +597,8 @@ class BaseServer(EventHandlers):
         transport: str,
         jsonp_index: int | None,
     ) -> Any:
-        """A long poll, or the websocket of an upgrade (P-21..P-23, P-40..P-42)."""
+        """A long poll, or the websocket of an upgrade."""
+        # P-21..P-23, P-40..P-42
         lingering = self._lingering.pop(sid, None)
         if lingering is not None and transport == 'polling':
             response = self._ok(lingering._take_packets(), jsonp_index=jsonp_index)
@@ -598,7 +621,8 @@ class BaseServer(EventHandlers):
         return response
 
     async def _handle_post(self, environ: dict[str, Any], sid: str, jsonp_index: int | None) -> Any:
-        """Deliver the packets of a POST (P-20, P-24, P-25, H-41, H-42)."""
+        """Deliver the packets of a POST."""
+        # P-20, P-24, P-25, H-41, H-42
         session = self.sockets.get(sid)
         if sid in self._lingering or (session is not None and session.closing):
             # Closing, its final packet not fetched yet: a pong or message
@@ -624,11 +648,12 @@ class BaseServer(EventHandlers):
             raise ProtocolError(400, http.BAD_REQUEST) from None
 
     async def _read_body_checked(self, environ: dict[str, Any]) -> bytes:
-        """Read a POST body, refusing it past ``max_http_buffer_size`` (H-40, H-41).
+        """Read a POST body, refusing it past ``max_http_buffer_size``.
 
         ``wsgi.input.read`` is a plain method on WSGI servers and a coroutine
         on asyncio ones; either returns at most the bytes asked for.
         """
+        # H-40, H-41
         limit = self.max_http_buffer_size
         stream = environ['wsgi.input']
         length = environ.get('CONTENT_LENGTH')
@@ -666,11 +691,12 @@ class BaseServer(EventHandlers):
         return body
 
     async def _socket_for_request(self, sid: str) -> Any:
-        """The session a request names, checked for its deadline first (P-21, P-32).
+        """The session a request names, checked for its deadline first.
 
         A session still closing (its disconnect waits for earlier messages)
         is returned: a GET then gets its final packets.
         """
+        # P-21, P-32
         socket = self.sockets.get(sid)
         if socket is None or socket.closed:
             misrouted = socket is None and worker_sid.misrouted(sid, self.worker_id)
@@ -687,13 +713,14 @@ class BaseServer(EventHandlers):
     # -- session lifecycle -------------------------------------------------------
 
     def _forget_socket(self, session: BaseSocket, reason: str) -> None:
-        """Drop a closed session (P-21).
+        """Drop a closed session.
 
         A polling session closed by the server with no GET pending keeps its
-        final packets for the next GET (P-28); one closed by the client's
-        ``1`` leaves its sid for ``_client_closed`` (P-27); other closes
+        final packets for the next GET; one closed by the client's
+        ``1`` leaves its sid for ``_client_closed``; other closes
         answer the next GET 400.
         """
+        # P-21, P-28, P-27
         if self.sockets.get(session.sid) is session:
             del self.sockets[session.sid]
         if session.upgraded or session.state.polling:
@@ -715,12 +742,14 @@ class BaseServer(EventHandlers):
             session._fail_unwritten()
 
     def _close_socket_on_timeout(self, session: BaseSocket) -> Any:
-        """Close a session whose pong is overdue (P-31); awaitable on AsyncServer."""
+        """Close a session whose pong is overdue; awaitable on AsyncServer."""
+        # P-31
         self.logger.info('%s: client is gone, closing socket', session.sid)
         return session.close(wait=False, reason=self.reason.PING_TIMEOUT)
 
     def _sessions_to_close(self, sid: str | None) -> list[Any]:
-        """The sessions ``disconnect(sid)`` closes, marked as forced (S-14, F-09)."""
+        """The sessions ``disconnect(sid)`` closes, marked as forced."""
+        # S-14, F-09
         sessions = list(self.sockets.values()) if sid is None else [self.sockets.get(sid)]
         closing = []
         for session in sessions:
@@ -732,7 +761,8 @@ class BaseServer(EventHandlers):
     # -- events ------------------------------------------------------------------
 
     async def _call_handler(self, event: str, args: tuple[Any, ...]) -> Any:
-        """Run an event handler, sync or async; its errors are logged (S-33, S-34)."""
+        """Run an event handler, sync or async; its errors are logged."""
+        # S-33, S-34
         handler = self.handlers.get(event)
         if handler is None:
             return None
@@ -754,13 +784,15 @@ class BaseServer(EventHandlers):
             return None
 
     def _fire_observer(self, event: str, *args: Any) -> None:
-        """Run an observability handler inline (F-09, F-10); a coroutine one as a task."""
+        """Run an observability handler inline; a coroutine one as a task."""
+        # F-09, F-10
         handler = self.handlers.get(event)
         if handler is not None:
             self._run_inline(event + ' handler', handler, args)
 
     def _run_send_callback(self, callback: Any, error: BaseException | None) -> None:
-        """Run a send callback with None or the error that kept the packet (F-04)."""
+        """Run a send callback with None or the error that kept the packet."""
+        # F-04
         self._run_inline('send callback', callback, (error,))
 
     def _run_inline(self, what: str, function: Any, args: tuple[Any, ...]) -> None:
@@ -795,11 +827,13 @@ class BaseServer(EventHandlers):
     # -- scheduling, supplied by the subclasses ------------------------------------
 
     def _make_timers(self) -> Any:  # pragma: no cover
-        """The timer service running heartbeats (P-30, B-18)."""
+        """The timer service running heartbeats."""
+        # P-30, B-18
         raise NotImplementedError
 
     def _new_socket(self, sid: str) -> Any:  # pragma: no cover
-        """A new session object (looked up at call time, C-06)."""
+        """A new session object (looked up at call time)."""
+        # C-06
         raise NotImplementedError
 
     def _spawn_flow(self, flow: Coroutine[Any, Any, Any]) -> Any:  # pragma: no cover

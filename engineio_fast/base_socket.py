@@ -14,7 +14,7 @@ websocket writer takes them.  A packet sent with a callback waits there as a
 ``(packet, callback)`` pair; the callback runs once the packet was handed to
 the transport (``_written``), or with an exception when the session ends
 first (``_fail_unwritten``).  With ``max_queue_size`` a user send finding the
-outbox full applies ``queue_overflow`` (F-04).  Heartbeats go through the
+outbox full applies ``queue_overflow``.  Heartbeats go through the
 server's timer service: ``schedule_ping`` arms a timer that calls
 ``_send_ping``, which arms the pong deadline.
 
@@ -23,6 +23,7 @@ close) are coroutines written once here (see ``_coro``): ``AsyncSocket``
 awaits them, ``Socket`` runs them to the end with blocking I/O.  Subclasses
 supply the public methods in their own calling style and ``_wait_for_wake``.
 """
+# F-04
 
 from __future__ import annotations
 
@@ -151,7 +152,8 @@ class BaseSocket:
 
     @property
     def remote_address(self) -> str | None:
-        """Peer address of the handshake request (F-14)."""
+        """Peer address of the handshake request."""
+        # F-14
         return self.environ.get('REMOTE_ADDR') if self.environ else None
 
     # -- outgoing ----------------------------------------------------------------
@@ -164,12 +166,14 @@ class BaseSocket:
             self.server._fire_observer('packet_create', self.sid, pkt)
 
     def _outbox_full(self) -> bool:
-        """Whether a user send must apply the overflow policy first (F-04)."""
+        """Whether a user send must apply the overflow policy first."""
+        # F-04
         limit = self.server.max_queue_size
         return limit is not None and len(self.outbox) >= limit
 
     async def _send_with_policy(self, pkt: packet.Packet, callback: Any) -> None:
-        """Queue a user packet into a full outbox per ``queue_overflow`` (F-04)."""
+        """Queue a user packet into a full outbox per ``queue_overflow``."""
+        # F-04
         policy = self.server.queue_overflow
         if policy == 'block':
             while self._outbox_full() and not self.state.closing:
@@ -251,9 +255,10 @@ class BaseSocket:
     async def _poll(self, timeout: float | None = None, long_poll: bool = False) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.
 
-        ``SessionState.poll_step`` decides what the poll takes (P-22, P-25,
-        P-40).  Raises ``QueueEmpty`` when ``timeout`` expires.
+        ``SessionState.poll_step`` decides what the poll takes.  Raises ``QueueEmpty``
+        when ``timeout`` expires.
         """
+        # P-22, P-25, P-40
         if timeout is None:
             timeout = self.server.ping_interval + self.server.ping_timeout
         step = self.state.poll_step
@@ -280,7 +285,8 @@ class BaseSocket:
     # -- heartbeat ---------------------------------------------------------------
 
     def _ping_overdue(self) -> bool:
-        """Whether the client has been silent past its pong deadline (P-31, P-32)."""
+        """Whether the client has been silent past its pong deadline."""
+        # P-31, P-32
         state = self.state
         # Asked by every request and send: no clock read while no ping is pending.
         return state.last_ping is not None and state.ping_overdue(time.monotonic())
@@ -298,7 +304,8 @@ class BaseSocket:
         self._heartbeat = timers.call_later(delay, self._send_ping)
 
     def _ping(self) -> None:
-        """Send a ping and arm the pong deadline (P-30, P-31)."""
+        """Send a ping and arm the pong deadline."""
+        # P-30, P-31
         state = self.state
         if not state.ping(time.monotonic()):
             return
@@ -319,7 +326,8 @@ class BaseSocket:
     # -- incoming ----------------------------------------------------------------
 
     async def _receive(self, ptype: int, data: Any) -> None:
-        """Act on one packet from the client (P-26)."""
+        """Act on one packet from the client."""
+        # P-26
         allowed = self.state.received(ptype, time.monotonic())
         if 'packet' in self.server.handlers:
             self.server._fire_observer('packet', self.sid, packet.Packet(ptype, data))
@@ -348,8 +356,9 @@ class BaseSocket:
         """Run message handlers for this session in arrival order (async_handlers).
 
         A close requested meanwhile waits for the messages received before
-        it, so they are handled first (P-25) and the disconnect comes last.
+        it, so they are handled first and the disconnect comes last.
         """
+        # P-25
         call_handler = self.server._call_handler
         sid = self.sid
         while True:
@@ -409,7 +418,8 @@ class BaseSocket:
         _drop(ws)
 
     async def _close_for(self, detail: str | None, reason: str) -> None:
-        """Close after a transport failure, recording why (F-09)."""
+        """Close after a transport failure, recording why."""
+        # F-09
         if detail is not None:
             self.close_detail = detail
         await settle(self.close(wait=False, reason=reason))
@@ -437,7 +447,8 @@ class BaseSocket:
             state.end_request(post=False)
 
     async def _poll_during_upgrade(self) -> list | None:
-        """A GET made while an upgrade is under way (P-41); None if the upgrade failed."""
+        """A GET made while an upgrade is under way; None if the upgrade failed."""
+        # P-41
         arrival = time.monotonic()
         while True:
             action, remaining = self.state.get_during_upgrade(arrival, time.monotonic())
@@ -454,19 +465,21 @@ class BaseSocket:
             return [_NOOP_PACKET]
 
     async def _refuse_poll(self) -> NoReturn:
-        """Refuse a poll of the upgraded session (400), held as ``refusal_hold`` says (P-41)."""
+        """Refuse a poll of the upgraded session (400), held as ``refusal_hold`` says."""
+        # P-41
         hold = self.state.refusal_hold(time.monotonic())
         if hold:
             await settle(self.server.sleep(hold))
         raise http.invalid_session(self.sid)
 
     async def _handle_post(self, environ: dict) -> None:
-        """Receive the packets of a POST body (P-20, P-24, P-25).
+        """Receive the packets of a POST body.
 
         A body over the limit or a malformed packet closes the session
         (``transport error``) after the packets before it were handled, and
         the error is raised for the server to answer 413 or 400.
         """
+        # P-20, P-24, P-25
         error_reason = self.server.reason.TRANSPORT_ERROR
         if not self.state.begin_post():
             await self._close_for('polling overlap', error_reason)
@@ -489,7 +502,8 @@ class BaseSocket:
     # -- websocket ---------------------------------------------------------------
 
     async def _upgrade_websocket(self, environ: dict, start_response: Any) -> Any:
-        """Hand the request to the driver's websocket server (P-40, P-42, P-43)."""
+        """Hand the request to the driver's websocket server."""
+        # P-40, P-42, P-43
         websocket_class = self.server._async.get('websocket')
         if websocket_class is None:
             raise ProtocolError(400, http.BAD_UPGRADE)
@@ -507,7 +521,8 @@ class BaseSocket:
         raise NotImplementedError  # pragma: no cover
 
     async def _close_websocket(self, ws: Any) -> list:
-        """Close a websocket that cannot serve this session (P-42)."""
+        """Close a websocket that cannot serve this session."""
+        # P-42
         try:
             await settle(ws.close())
         except Exception:  # the peer went first
@@ -593,7 +608,8 @@ class BaseSocket:
         return True
 
     async def _probe_frame(self, ws: Any) -> tuple:
-        """The next frame of a probe exchange, decoded; one over the limit refused (H-43)."""
+        """The next frame of a probe exchange, decoded; one over the limit refused."""
+        # H-43
         message = await settle(ws.wait()) or ''
         size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
         if size > self.server.max_http_buffer_size:
@@ -602,7 +618,8 @@ class BaseSocket:
         return ptype, data
 
     def _expire_upgrade(self, ws: Any) -> Any:
-        """Timer callback: abandon an upgrade that did not finish in time (F-05)."""
+        """Timer callback: abandon an upgrade that did not finish in time."""
+        # F-05
         if self.state.expire_upgrade():
             self.close_detail = 'upgrade timeout'
             # Polling goes on at once, not only when the websocket's reader notices.

@@ -184,7 +184,8 @@ class Client(base_client.BaseClient):
         return HttpResult(response.status_code, response.content)
 
     async def _ws_open(self, url: str, headers: dict[str, Any]) -> Any:
-        """Open a websocket-client connection with the HTTP session's settings (CL-07)."""
+        """Open a websocket-client connection with the HTTP session's settings."""
+        # CL-07
         websocket = _lib('websocket')
         if websocket is None:
             self.logger.error('websocket-client package not installed')
@@ -278,7 +279,8 @@ class Client(base_client.BaseClient):
         return frame
 
     async def _ws_send(self, ws: Any, data: str | bytes) -> bool:
-        """Send one frame; a text that cannot be UTF-8 encoded is dropped (K-14)."""
+        """Send one frame; a text that cannot be UTF-8 encoded is dropped."""
+        # K-14
         websocket = _lib('websocket')
         try:
             if isinstance(data, str):

@@ -22,7 +22,9 @@ class SocketIsClosedError(EngineIOError):
 
 
 class QueueFullError(EngineIOError):
-    """A packet was dropped because the session's send queue was full (F-04)."""
+    """A packet was dropped because the session's send queue was full."""
+
+    # F-04
 
 
 class ConnectionError(EngineIOError):  # shadows the builtin: upstream name

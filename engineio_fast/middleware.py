@@ -1,4 +1,5 @@
-"""WSGI front app: Engine.IO endpoint, then static files, then another WSGI app (H-01)."""
+"""WSGI front app: Engine.IO endpoint, then static files, then another WSGI app."""
+# H-01
 
 from __future__ import annotations
 
@@ -151,11 +152,13 @@ def _file_headers(content_type: str, length: int) -> list[tuple[str, str]]:
 
 
 class _FileChunks:
-    """WSGI body yielding at most ``size`` bytes of a file in chunks (H-09).
+    """WSGI body yielding at most ``size`` bytes of a file in chunks.
 
     A class rather than a generator: the server calls ``close()`` even when it
     never starts iterating, and the file must be closed in that case too.
     """
+
+    # H-09
 
     def __init__(self, f: IO[bytes], size: int) -> None:
         self._file = f

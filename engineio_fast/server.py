@@ -152,8 +152,9 @@ class Server(base_server.BaseServer):
         :param sid: the session id of the recipient.
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
         :param callback: ``callback(error)``, run once the message was handed to
-                         the transport (``error`` None) or could not be (F-04).
+                         the transport (``error`` None) or could not be.
         """
+        # F-04
         self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
 
     def send_packet(
@@ -174,19 +175,21 @@ class Server(base_server.BaseServer):
             self.logger.warning('Cannot send to sid %s', sid)
 
     def send_to_many(self, sids: Iterable[str], data: Any) -> None:
-        """Send one message to many clients, encoded once (F-03).
+        """Send one message to many clients, encoded once.
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
         """
+        # F-03
         self.send_packet_to_many(sids, packet.Packet(MESSAGE, data))
 
     def send_packet_to_many(self, sids: Iterable[str], pkt: packet.Packet) -> None:
-        """Send one packet to many clients, encoded once per form (F-03).
+        """Send one packet to many clients, encoded once per form.
 
         :param sids: the session ids of the recipients; unknown ones are skipped.
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
         """
+        # F-03
         for session in self._sessions_for_broadcast(sids, pkt):
             try:
                 session.send(pkt)
@@ -217,15 +220,17 @@ class Server(base_server.BaseServer):
         return _SessionContext(self, sid)
 
     def disconnect(self, sid: str | None = None) -> None:
-        """Close one client's session, or all of them; returns at once (S-14).
+        """Close one client's session, or all of them; returns at once.
 
         :param sid: the session to close; all sessions when omitted.
         """
+        # S-14
         for session in self._sessions_to_close(sid):
             session.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
 
     def shutdown(self) -> None:
-        """Stop the heartbeat service; sessions stay open (S-17)."""
+        """Stop the heartbeat service; sessions stay open."""
+        # S-17
         self.logger.info('Engine.IO is shutting down')
         self._timers.stop()
         if self._workers is not None:
@@ -250,7 +255,8 @@ class Server(base_server.BaseServer):
     # -- events ------------------------------------------------------------------
 
     def _trigger_event(self, event: str, *args: Any, run_async: bool = False) -> Any:
-        """Run an event handler; its errors are logged (S-33, S-34)."""
+        """Run an event handler; its errors are logged."""
+        # S-33, S-34
         flow = self._call_handler(event, args)
         if run_async:
             return self._spawn_flow(flow)

@@ -82,9 +82,9 @@ class Socket(base_socket.BaseSocket):
 
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
         :param callback: ``callback(error)``, run once the packet was handed to
-                         the transport (``error`` None) or could not be
-                         (F-04).
+                         the transport (``error`` None) or could not be.
         """
+        # F-04
         if self.state.closed:
             self._run_callback(callback, SocketIsClosedError())
         if not self.check_ping_timeout():
@@ -168,10 +168,11 @@ class Socket(base_socket.BaseSocket):
         return run_sync(self._poll(timeout))
 
     def check_ping_timeout(self) -> bool:
-        """Close the session if its pong is overdue; False when it did (P-31).
+        """Close the session if its pong is overdue; False when it did.
 
         Raises ``SocketIsClosedError`` on a closed session.
         """
+        # P-31
         if self.state.closed:
             raise SocketIsClosedError()
         if self._ping_overdue():
@@ -180,7 +181,8 @@ class Socket(base_socket.BaseSocket):
         return True
 
     def _send_ping(self) -> None:
-        """Send a ping and arm the pong deadline (P-30, P-31)."""
+        """Send a ping and arm the pong deadline."""
+        # P-30, P-31
         self._ping()
 
     def receive(self, pkt: packet.Packet) -> None:
@@ -203,7 +205,8 @@ class Socket(base_socket.BaseSocket):
         return run_sync(self._handle_get(environ, start_response))
 
     def handle_post_request(self, environ: dict) -> None:
-        """Receive the packets of a POST body (P-20, P-24, P-25)."""
+        """Receive the packets of a POST body."""
+        # P-20, P-24, P-25
         run_sync(self._handle_post(environ))
 
     def _websocket_handler(self, ws) -> list:
@@ -211,5 +214,6 @@ class Socket(base_socket.BaseSocket):
         return run_sync(self._serve_websocket(ws))
 
     def _refuse_websocket(self, ws) -> list:
-        """Close a second websocket for this session once accepted (P-42)."""
+        """Close a second websocket for this session once accepted."""
+        # P-42
         return run_sync(self._close_websocket(ws))

@@ -1,4 +1,4 @@
-"""Map request paths to local static files (H-07), refusing path traversal (H-08).
+"""Map request paths to local static files, refusing path traversal.
 
 A mapping key is either an exact URL path (``'/'``, ``'/index.html'``) or a URL
 prefix that stands for a directory (``'/static'``); the empty key ``''`` names
@@ -6,6 +6,7 @@ the file served for a directory request (``index.html`` when absent).
 ``open_static_file`` also opens the file for the WSGI and ASGI apps, which
 stream it in ``CHUNK_SIZE`` pieces.
 """
+# H-07, H-08
 
 from __future__ import annotations
 

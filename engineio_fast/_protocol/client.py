@@ -3,7 +3,7 @@
 How it works: ``Client`` and ``AsyncClient`` do the requests and WebSocket
 frames; they hand this module what came back (an HTTP status and body, a
 frame) and get plain values in return, or a ``ConnectionError`` carrying the
-exact message python-engineio uses (CL-03).  A connection goes
+exact message python-engineio uses.  A connection goes
 
     polling handshake GET -> OPEN (+ any packets queued by the server's
     connect handler) -> optional upgrade: ``2probe`` / ``3probe`` / ``5``
@@ -12,6 +12,7 @@ exact message python-engineio uses (CL-03).  A connection goes
 or starts directly on a WebSocket whose first frame is the OPEN packet.
 Nothing here reads the clock or touches a socket.
 """
+# CL-03
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ class Handshake(NamedTuple):
 
 
 def select_transports(transports: str | Sequence[str] | None) -> list[str]:
-    """The transports to use, in order; ValueError when none is valid (CL-02)."""
+    """The transports to use, in order; ValueError when none is valid."""
+    # CL-02
     if transports is None:
         return list(VALID_TRANSPORTS)
     if isinstance(transports, str):
@@ -150,7 +152,8 @@ def _is_duration(value: Any) -> bool:
 
 
 def parse_polling_handshake(result: HttpResult) -> tuple[Handshake, list[packet.Packet]]:
-    """The OPEN of a polling handshake and the packets queued after it (P-09)."""
+    """The OPEN of a polling handshake and the packets queued after it."""
+    # P-09
     if not is_success(result.status):
         raise status_error(result.status, result.body)
     try:
@@ -189,24 +192,27 @@ def pong_for(pkt: packet.Packet) -> packet.Packet:
 
 
 def poll_timeout(ping_interval: float, ping_timeout: float) -> float:
-    """How long a GET may wait, and the write loop may idle, before the server is dead (CL-08)."""
+    """How long a GET may wait, and the write loop may idle, before the server is dead."""
+    # CL-08
     return max(ping_interval, ping_timeout) + 5
 
 
 def websocket_read_timeout(ping_interval: float, ping_timeout: float) -> float:
-    """Silence on the WebSocket longer than this means the server is gone (CL-08)."""
+    """Silence on the WebSocket longer than this means the server is gone."""
+    # CL-08
     return ping_interval + ping_timeout
 
 
 def polling_bodies(
     encoded: Sequence[str], max_payload: int | None, max_packets: int | None
 ) -> tuple[list[bytes], list[str]]:
-    """Group text-form packets into POST bodies within the server's limits (CL-08).
+    """Group text-form packets into POST bodies within the server's limits.
 
     Returns the bodies and the packets left out because they cannot be UTF-8
-    encoded (a lone surrogate, K-14).  A single packet larger than
+    encoded (a lone surrogate).  A single packet larger than
     ``max_payload`` still goes alone: the server decides what to do with it.
     """
+    # CL-08, K-14
     dropped = [text for text in encoded if not _utf8_encodable(text)]
     if dropped:
         encoded = [text for text in encoded if _utf8_encodable(text)]

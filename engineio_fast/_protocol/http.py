@@ -66,10 +66,11 @@ def invalid_session(sid: str | None) -> ProtocolError:
 
 
 def check_query(query: dict[str, str], transports: list[str]) -> tuple[str, str | None, int | None]:
-    """Validate transport, version and JSONP index, in that order (S-16).
+    """Validate transport, version and JSONP index, in that order.
 
     :returns: ``(transport, sid, jsonp_index)``.
     """
+    # S-16
     transport = query.get('transport')
     if transport not in transports:
         raise ProtocolError(400, BAD_TRANSPORT, CODE_UNKNOWN_TRANSPORT)
@@ -112,7 +113,8 @@ def _forwarded_origin(header: str, default_scheme: str, default_host: str | None
 
 
 def same_origins(environ: dict) -> list[str]:
-    """Origins of the server itself: ``scheme://Host`` and proxy views of it (H-11, H-13)."""
+    """Origins of the server itself: ``scheme://Host`` and proxy views of it."""
+    # H-11, H-13
     origins = []
     scheme = environ.get('wsgi.url_scheme', 'http')
     host = environ.get('HTTP_HOST')
@@ -131,7 +133,8 @@ def same_origins(environ: dict) -> list[str]:
 
 
 def origin_allowed(setting: Any, origin: str, environ: dict) -> bool:
-    """Whether ``origin`` passes ``cors_allowed_origins`` (H-11)."""
+    """Whether ``origin`` passes ``cors_allowed_origins``."""
+    # H-11
     if setting is None:
         return origin in same_origins(environ)
     if setting == '*':
@@ -149,7 +152,8 @@ def origin_allowed(setting: Any, origin: str, environ: dict) -> bool:
 def cors_headers(
     setting: Any, credentials: bool, environ: dict, max_age: int | None = None
 ) -> list[tuple[str, str]]:
-    """CORS response headers for this request (H-12, H-13)."""
+    """CORS response headers for this request."""
+    # H-12, H-13
     if setting == []:
         return []
     headers = []
@@ -176,7 +180,8 @@ _LEGACY_COOKIE_ATTRIBUTES = {'path': '/', 'SameSite': 'Lax'}
 
 
 def sid_cookie(setting: Any, sid: str, defaults: str = 'legacy') -> str | None:
-    """The ``Set-Cookie`` value for a new session, or None (H-20, F-12)."""
+    """The ``Set-Cookie`` value for a new session, or None."""
+    # H-20, F-12
     if not setting:
         return None
     if isinstance(setting, dict):
@@ -210,7 +215,8 @@ def response(status: int, body: bytes, content_type: str, headers: list | None =
 
 
 def error_response(error: ProtocolError, error_format: str, dumps: Callable) -> dict:
-    """The answer to a refused request, legacy or JSON format (P-55, F-06)."""
+    """The answer to a refused request, legacy or JSON format."""
+    # P-55, F-06
     if error_format == 'json':
         body = dumps({'code': error.code, 'message': error.message})
         return response(error.status, body.encode('utf-8'), JSON_TYPE)
@@ -218,7 +224,8 @@ def error_response(error: ProtocolError, error_format: str, dumps: Callable) -> 
 
 
 def unauthorized_response(value: Any, dumps: Callable) -> dict:
-    """401 for a refused connect handler: its value as JSON, else "Unauthorized" (S-31)."""
+    """401 for a refused connect handler: its value as JSON, else "Unauthorized"."""
+    # S-31
     if value is False or not value:
         value = UNAUTHORIZED
     return response(401, dumps(value).encode('utf-8'), JSON_TYPE)

@@ -108,7 +108,8 @@ class SessionState:
     # -- heartbeat ---------------------------------------------------------------
 
     def next_ping(self, now: float) -> float:
-        """The next ping is due ``ping_interval`` from ``now`` (P-30); the delay."""
+        """The next ping is due ``ping_interval`` from ``now``; the delay."""
+        # P-30
         self.ping_due = now + self.ping_interval
         return self.ping_interval
 
@@ -128,7 +129,8 @@ class SessionState:
         return max(last_ping, self.last_seen) + self.ping_timeout
 
     def ping_overdue(self, now: float) -> bool:
-        """Whether the client has been silent past its pong deadline (P-31, P-32)."""
+        """Whether the client has been silent past its pong deadline."""
+        # P-31, P-32
         # pong_deadline() inlined: every request and frame asks this.
         last_ping = self.last_ping
         if last_ping is None or not self.monitor:
@@ -137,14 +139,16 @@ class SessionState:
 
     def pong_check(self, now: float) -> float | None:
         """A pong-deadline timer fired: None when nothing is due any more, 0.0 when
-        the session timed out (P-31), else the seconds until the next check."""
+        the session timed out, else the seconds until the next check."""
+        # P-31
         deadline = self.pong_deadline()
         if self.closed or deadline is None:
             return None
         return max(deadline - now, 0.0)
 
     def received(self, ptype: int, now: float) -> bool:
-        """A packet came from the client at ``now``; whether it may send that type (P-26)."""
+        """A packet came from the client at ``now``; whether it may send that type."""
+        # P-26
         self.last_seen = now
         return ptype in _CLIENT_TYPES
 
@@ -158,14 +162,16 @@ class SessionState:
     # -- polling -----------------------------------------------------------------
 
     def begin_get(self) -> bool:
-        """A long-poll GET starts; False if one is already pending (P-23)."""
+        """A long-poll GET starts; False if one is already pending."""
+        # P-23
         if self.polling:
             return False
         self.polling = True
         return True
 
     def begin_post(self) -> bool:
-        """A POST starts; False if one is already being handled (P-24)."""
+        """A POST starts; False if one is already being handled."""
+        # P-24
         if self.posting:
             return False
         self.posting = True
@@ -183,10 +189,10 @@ class SessionState:
 
         While a POST is handled, or a close waits for earlier messages, the
         packets are held so that what that request produces leaves in one
-        response (P-22, P-25).  A long poll still pending when the probe is
-        answered gets a noop alone: the queued packets stay for the websocket
-        (P-40).
+        response.  A long poll still pending when the probe is
+        answered gets a noop alone: the queued packets stay for the websocket.
         """
+        # P-22, P-25, P-40
         if long_poll and self.probe_answered is not None:
             return NOOP_ONLY
         if (queued or self.closed) and not (self.posting or (self.closing and not self.closed)):
@@ -209,16 +215,19 @@ class SessionState:
         return ONLY
 
     def websocket_only(self) -> None:
-        """The session opened on a websocket: connected and upgraded at once (P-43)."""
+        """The session opened on a websocket: connected and upgraded at once."""
+        # P-43
         self.connected = True
         self.upgraded = True
 
     def probe_answered_at(self, now: float) -> None:
-        """The ``3probe`` went out: a pending long poll gets its noop (P-40)."""
+        """The ``3probe`` went out: a pending long poll gets its noop."""
+        # P-40
         self.probe_answered = now
 
     def upgrade_frame(self, ptype: int) -> bool:
-        """The frame after the probe came; True if it completed the upgrade (P-40)."""
+        """The frame after the probe came; True if it completed the upgrade."""
+        # P-40
         if ptype != UPGRADE or self.closed or not self.upgrading:  # not upgrading: expired
             return False
         self.end_upgrade(upgraded=True)
@@ -233,14 +242,15 @@ class SessionState:
         self.probe_answered = None
 
     def expire_upgrade(self) -> bool:
-        """The upgrade timeout fired; True if it ended an unfinished upgrade (F-05)."""
+        """The upgrade timeout fired; True if it ended an unfinished upgrade."""
+        # F-05
         if self.upgrading and not self.upgraded:
             self.end_upgrade(upgraded=False)
             return True
         return False
 
     def get_during_upgrade(self, arrival: float, now: float) -> tuple[str, float]:
-        """A GET that came at ``arrival`` while upgrading (P-41): what it gets now.
+        """A GET that came at ``arrival`` while upgrading: what it gets now.
 
         ``(WAIT, seconds)``, ``(NOOP_ONLY, 0)``, ``(POLL, 0)`` once the upgrade
         failed, or ``(INVALID, seconds)`` once upgraded.  Such a GET is the
@@ -249,6 +259,7 @@ class SessionState:
         gets a noop ``UPGRADE_NOOP_DELAY`` after it came or after the probe was
         answered, whichever is later, as on the JS server.
         """
+        # P-41
         if not self.upgrading or self.closed:
             if self.upgraded:
                 return INVALID, self.refusal_hold(now)
@@ -261,13 +272,14 @@ class SessionState:
         return WAIT, remaining
 
     def refusal_hold(self, now: float) -> float:
-        """How long a poll of the upgraded session waits for its 400 (P-41).
+        """How long a poll of the upgraded session waits for its 400.
 
         Until ``UPGRADE_NOOP_DELAY`` after the ``3probe``: the 400 and the
         ``3probe`` travel on two connections, and a client that gets both at
         once may read the 400 first (the official suite's client does, seen
         with strace), taking the ``3probe`` for the next message.
         """
+        # P-41
         answered = self.upgraded_probe
         if answered is None:
             return 0.0
@@ -288,16 +300,18 @@ class SessionState:
 
 
 def close_packet_type(reason: str) -> int:
-    """The packet a pending GET gets when the session closes (P-22, P-27)."""
+    """The packet a pending GET gets when the session closes."""
+    # P-22, P-27
     return NOOP if reason == CLIENT_DISCONNECT else CLOSE
 
 
 def reader_failure(error: BaseException) -> tuple[str | None, str, int | None]:
-    """Why a websocket's reader failed with ``error`` (F-09, H-43, P-44).
+    """Why a websocket's reader failed with ``error``.
 
     ``(close_detail, disconnect reason, websocket close code)``; a close
     code of None closes normally.
     """
+    # F-09, H-43, P-44
     if isinstance(error, ContentTooLongError):
         return 'payload too large', TRANSPORT_ERROR, MESSAGE_TOO_BIG
     if isinstance(error, (DecodeError, UnknownPacketError)):

@@ -10,9 +10,9 @@ once closed, ``ws.send(message)`` and ``ws.close(code=None)``.
 Asyncio drivers (asgi, aiohttp, tornado, sanic) give ``asyncio: True`` and:
 
 - ``translate_request(*args)`` (may be a coroutine): the framework's request
-  as a WSGI-style environ (A-11).  ``environ['wsgi.input'].read(n)`` is a
+  as a WSGI-style environ.  ``environ['wsgi.input'].read(n)`` is a
   coroutine returning at most ``n`` bytes of the body, ``b''`` only at its
-  end, so the server can stop reading at its size limit (A-14): a
+  end, so the server can stop reading at its size limit: a
   ``_body.PulledBody`` whose ``pull()`` takes the framework's next chunk.
 - ``make_response(status, headers, body, environ)`` (may be a coroutine): the
   framework's response for a ``'200 OK'``-style status, a list of
@@ -30,3 +30,4 @@ Asyncio drivers (asgi, aiohttp, tornado, sanic) give ``asyncio: True`` and:
 - ``create_route(app, server, path)`` where the framework routes requests
   itself (aiohttp, sanic), used by ``AsyncServer.attach``.
 """
+# A-11, A-14

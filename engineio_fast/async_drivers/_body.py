@@ -1,10 +1,11 @@
-"""``wsgi.input`` of the asyncio drivers: one reader over a per-framework pull (A-14).
+"""``wsgi.input`` of the asyncio drivers: one reader over a per-framework pull.
 
-The server reads a POST body in ``read(n)`` calls and stops at its size limit
-(H-41), so a body is taken from the framework only as far as asked.  Each
-driver subclasses :class:`PulledBody` with ``pull()``, its framework's "next
-chunk of the body"; the buffering and the ``read`` contract live here.
+The server reads a POST body in ``read(n)`` calls and stops at its size limit,
+so a body is taken from the framework only as far as asked.  Each driver
+subclasses :class:`PulledBody` with ``pull()``, its framework's "next chunk
+of the body"; the buffering and the ``read`` contract live here.
 """
+# A-14, H-41
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Websocket close codes that mean the connection failed, not that the peer closed it (P-44).
+"""Websocket close codes that mean the connection failed, not that the peer closed it.
 
 A driver whose websocket ended with one of these codes, sent by the peer or by
 the websocket library on an invalid frame, raises ``ConnectionAbortedError``
@@ -6,6 +6,7 @@ from ``wait()``: the session then closes with ``transport error`` instead of
 ``transport close``.  Normal closure (1000), going away (1001), no status
 (1005), abnormal closure (1006, a vanished peer) and restart (1012) stay a close.
 """
+# P-44
 
 from __future__ import annotations
 

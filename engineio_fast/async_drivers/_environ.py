@@ -1,4 +1,5 @@
-"""WSGI-style environ for asyncio frameworks' requests (A-11..A-13)."""
+"""WSGI-style environ for asyncio frameworks' requests."""
+# A-11..A-13
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ def build_environ(
     """The environ of one request; header names in any case, repeats joined by ``,``.
 
     ``scheme`` is the transport's (``https``/``wss`` give ``https``); the
-    first ``X-Forwarded-Proto`` value overrides it (A-12).  ``remote`` is the
-    peer's ``(host, port)``; ``127.0.0.1`` only when unknown (A-13).
+    first ``X-Forwarded-Proto`` value overrides it.  ``remote`` is the
+    peer's ``(host, port)``; ``127.0.0.1`` only when unknown.
     """
+    # A-12, A-13
     host, port = remote if remote else (None, None)
     environ: dict[str, Any] = {
         'wsgi.errors': sys.stderr,

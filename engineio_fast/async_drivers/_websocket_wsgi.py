@@ -55,11 +55,13 @@ COMPRESSION_FEATURES = FEATURES
 
 
 class _Deflate(PerMessageDeflate):
-    """wsproto's permessage-deflate with the server's level, window and threshold (F-02).
+    """wsproto's permessage-deflate with the server's level, window and threshold.
 
     A message under the threshold goes out as one frame with RSV1 clear,
     which RFC 7692 allows on a connection that negotiated compression.
     """
+
+    # F-02
 
     def __init__(self, option: WebSocketCompression):
         super().__init__()

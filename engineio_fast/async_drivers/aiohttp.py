@@ -1,4 +1,5 @@
-"""The ``aiohttp`` async mode: aiohttp.web requests and websockets (A-11..A-14)."""
+"""The ``aiohttp`` async mode: aiohttp.web requests and websockets."""
+# A-11..A-14
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from ._shielded import serve_shielded
 
 
 class _Body(PulledBody):
-    """``wsgi.input`` over aiohttp's request stream, read only as far as asked (A-14)."""
+    """``wsgi.input`` over aiohttp's request stream, read only as far as asked."""
+
+    # A-14
 
     def __init__(self, stream: Any):
         self._stream = stream
@@ -25,9 +28,10 @@ class _Body(PulledBody):
     async def pull(self, size_hint: int) -> bytes:
         """What aiohttp has buffered, up to ``size_hint`` bytes (all the rest when -1).
 
-        A body aiohttp could not inflate is a ``DecodeError`` (P-25); any
+        A body aiohttp could not inflate is a ``DecodeError``; any
         other failure of the body a ``ConnectionResetError``.
         """
+        # P-25
         try:
             return await self._stream.read(size_hint)
         except web.RequestPayloadError as exc:
@@ -40,13 +44,15 @@ def create_route(app: web.Application, engineio_server: Any, engineio_endpoint: 
     """Serve ``engineio_endpoint`` of ``app`` with the server (``AsyncServer.attach``).
 
     Every method goes to the server, GET, POST and OPTIONS included, so the
-    others get the protocol's 400 rather than aiohttp's 405 (P-05).
+    others get the protocol's 400 rather than aiohttp's 405.
     """
+    # P-05
     app.router.add_route('*', engineio_endpoint, engineio_server.handle_request)
 
 
 def translate_request(request: web.BaseRequest) -> dict:
-    """The environ of an aiohttp request, with the peer's address and scheme (A-11..A-13)."""
+    """The environ of an aiohttp request, with the peer's address and scheme."""
+    # A-11..A-13
     host = request.remote
     port = None
     transport = request.transport
@@ -88,13 +94,15 @@ class WebSocket:
     """An aiohttp websocket carrying one Engine.IO session.
 
     A message over ``max_http_buffer_size`` but within twice that is read
-    whole and handed to the server, which closes with 1009 (H-43).  aiohttp
+    whole and handed to the server, which closes with 1009.  aiohttp
     refuses a larger one from its frame header, unread, also with 1009, and
     ``wait()`` raises ``ContentTooLongError`` for the session to close; the
     client may then miss the close frame, as closing a socket with unread
     data resets it.  Reading a message whole is what lets the client see
     1009, hence the margin.
     """
+
+    # H-43
 
     def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
         self.handler = handler

@@ -68,7 +68,8 @@ class ASGIApp:
             await send({'type': 'websocket.close'})
 
     def _is_engineio_path(self, path: str) -> bool:
-        """Whether a request goes to the server (H-05: a missing trailing slash is added)."""
+        """Whether a request goes to the server (a missing trailing slash is added)."""
+        # H-05
         if self.engineio_path is None:
             return True
         if not path.endswith('/'):
@@ -84,7 +85,8 @@ class ASGIApp:
             await self._send_file(opened, send)
 
     async def _send_file(self, opened: tuple, send: Send) -> None:
-        """Stream an open file with its Content-Length (H-09)."""
+        """Stream an open file with its Content-Length."""
+        # H-09
         f, content_type, size = opened
         with f:
             await send(
@@ -198,7 +200,8 @@ async def translate_request(scope: dict, receive: Receive, send: Send) -> dict:
 
 
 async def make_response(status: str, headers: list, body: bytes, environ: dict) -> None:
-    """Send a response; a refused websocket is answered before being accepted (A-14)."""
+    """Send a response; a refused websocket is answered before being accepted."""
+    # A-14
     scope = environ['asgi.scope']
     send = environ['asgi.send']
     code = int(status.split(' ', 1)[0])
@@ -313,7 +316,8 @@ class WebSocket:
             pass
 
     def abort(self) -> None:
-        """Drop the connection under uvicorn or hypercorn; elsewhere nothing can (P-31)."""
+        """Drop the connection under uvicorn or hypercorn; elsewhere nothing can."""
+        # P-31
         transport = _own_transport(self._scope, self._send)
         if transport is not None:
             transport.abort()

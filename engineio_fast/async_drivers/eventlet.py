@@ -59,10 +59,12 @@ class _EventletWebSocket:
 
     With ``websocket_compression`` set and permessage-deflate negotiated, it
     hands eventlet its own compressor (the option's level), or none for a
-    message under the threshold (F-02).  Write-through (issue 8): an RFC 6455
+    message under the threshold.  Write-through (issue 8): an RFC 6455
     websocket also writes frames straight to the non-blocking socket under
     the green socket (``write_nowait``), as far as it takes them at once.
     """
+
+    # F-02
 
     def __init__(self, websocket, compression: WebSocketCompression):
         self._ws = websocket

@@ -49,7 +49,8 @@ class _GeventWebSocket:
         self._ws.close(code or NORMAL_CLOSURE)
 
     def abort(self) -> None:
-        """Shut the connection down: a send or receive blocked on it returns (P-31)."""
+        """Shut the connection down: a send or receive blocked on it returns."""
+        # P-31
         try:
             self._ws.handler.socket.shutdown(socket.SHUT_RDWR)
         except OSError:  # already closed

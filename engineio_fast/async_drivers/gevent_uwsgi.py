@@ -55,7 +55,8 @@ class UWSGIWebSocket:
         return []
 
     def abort(self) -> None:
-        """Shut the connection down: a send blocked on it fails, ``wait()`` returns None (P-31)."""
+        """Shut the connection down: a send blocked on it fails, ``wait()`` returns None."""
+        # P-31
         if self._fd is None:
             return
         # A duplicate descriptor: shutting it down stops the connection, closing it does not.

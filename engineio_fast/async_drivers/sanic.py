@@ -1,12 +1,13 @@
-"""The ``sanic`` async mode: sanic requests and websockets (A-11..A-14).
+"""The ``sanic`` async mode: sanic requests and websockets.
 
 ``create_route`` registers a streaming route, so sanic does not read the body
 before the server: the server reads ``max_http_buffer_size + 1`` bytes at
-most (H-41), with no size limit of sanic's answering first.  A route the
+most, with no size limit of sanic's answering first.  A route the
 application registers itself gets its body read by sanic, within sanic's
 ``REQUEST_MAX_SIZE``.  Websockets need ``app.enable_websocket()``, which
 ``create_route`` calls.
 """
+# A-11..A-14, H-41
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ def create_route(app: Any, engineio_server: Any, engineio_endpoint: str) -> None
 
 
 def translate_request(request: Any) -> dict:
-    """The environ of a sanic request, with the peer's address and scheme (A-11..A-13)."""
+    """The environ of a sanic request, with the peer's address and scheme."""
+    # A-11..A-13
     environ = build_environ(
         'sanic',
         request.method,
@@ -139,13 +141,15 @@ class WebSocket:
 
     The connection's ``websocket_max_size`` is twice the server's
     ``max_http_buffer_size``: a message over the limit but within that is
-    read whole and the server closes with 1009 (H-43).  The websockets
+    read whole and the server closes with 1009.  The websockets
     library refuses a larger one from its header, also with 1009, and
     ``wait()`` raises ``ContentTooLongError`` for the session; the client
     may then miss the close frame in the reset of a socket closed with data
     pending.  Reading a message whole is what lets the client see 1009,
     hence the margin.
     """
+
+    # H-43
 
     def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
         self.handler = handler
@@ -239,7 +243,8 @@ class WebSocket:
         asyncio.get_running_loop().call_later(sock.close_timeout or 10, _abandon, sock)
 
     def abort(self) -> None:
-        """Drop the connection: blocked sends and receives end (P-31)."""
+        """Drop the connection: blocked sends and receives end."""
+        # P-31
         transport = getattr(getattr(self._sock, 'io_proto', None), 'transport', None)
         if transport is not None:
             transport.abort()

@@ -1,4 +1,4 @@
-"""The ``tornado`` async mode: one tornado handler for polling and websockets (A-11..A-14).
+"""The ``tornado`` async mode: one tornado handler for polling and websockets.
 
 How it works: ``get_tornado_handler(server)`` returns a ``WebSocketHandler``
 subclass whose request methods all call ``server.handle_request``.
@@ -8,13 +8,14 @@ its frame loop in a task while the session runs in the request's task.
 
 A POST is handed to the server as soon as its headers arrive
 (``stream_request_body``) and the server reads the body as tornado streams
-it in, so it sees a POST in progress (P-24) and answers a ``Content-Length``
+it in, so it sees a POST in progress and answers a ``Content-Length``
 over ``max_http_buffer_size`` unread, or a chunked body once it goes past the
-limit (H-41); tornado then closes the connection rather than read the rest.
+limit; tornado then closes the connection rather than read the rest.
 Of a body, at most ``max_http_buffer_size + 1`` bytes are kept.  Tornado's
 own body limit (``max_body_size``, a bare 400 that would bypass the
 session) is lifted for these POSTs, whose size the server bounds itself.
 """
+# A-11..A-14, P-24, H-41
 
 from __future__ import annotations
 
@@ -98,13 +99,14 @@ def _log_failure(task: asyncio.Future, logger: Any) -> None:
 
 
 def get_tornado_handler(engineio_server: Any) -> type:
-    """A tornado ``RequestHandler`` class serving ``engineio_server`` (A-14).
+    """A tornado ``RequestHandler`` class serving ``engineio_server``.
 
     Route it on the Engine.IO path, e.g.
     ``(r'/engine.io/', get_tornado_handler(eio))``; it serves polling
     requests (the protocol's 400 for methods it does not use) and accepts
     websockets.
     """
+    # A-14
 
     @tornado.web.stream_request_body
     class Handler(tornado.websocket.WebSocketHandler):
@@ -221,7 +223,8 @@ def get_tornado_handler(engineio_server: Any) -> type:
 
 
 def translate_request(handler: tornado.web.RequestHandler) -> dict:
-    """The environ of a tornado request, with the peer's address and scheme (A-11..A-13)."""
+    """The environ of a tornado request, with the peer's address and scheme."""
+    # A-11..A-13
     request = handler.request
     host = request.remote_ip
     port = None
@@ -280,9 +283,10 @@ class WebSocket:
 
     A message over ``max_http_buffer_size`` reaches the server, which closes
     with 1009, unless it is over twice the limit: tornado then closes with
-    1009 itself and ``wait()`` raises ``ContentTooLongError`` for the session
-    (H-43).
+    1009 itself and ``wait()`` raises ``ContentTooLongError`` for the session.
     """
+
+    # H-43
 
     def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
         self.handler = handler
@@ -348,7 +352,8 @@ class WebSocket:
         handler.close(NORMAL_CLOSURE if code is None else code)
 
     def abort(self) -> None:
-        """Drop the connection now, not after tornado's close timeout (P-31)."""
+        """Drop the connection now, not after tornado's close timeout."""
+        # P-31
         connection = self.tornado_handler.ws_connection if self.tornado_handler else None
         stream = getattr(connection, 'stream', None)
         if stream is not None:

@@ -440,13 +440,14 @@ class HttpConnection(asyncio.Protocol):
         self.finish(request)
 
     def environ(self, request: Request) -> dict:
-        """The WSGI-style environ of ``request`` (A-11..A-13).
+        """The WSGI-style environ of ``request``.
 
         What comes from the headers is built once and copied for each request
         whose headers are the same but for Content-Length.  The last two sets
         are kept: a client's polls repeat their headers, its POSTs differ in
         length alone, and one connection may carry both.
         """
+        # A-11..A-13
         path, _, query = request.target.partition(b'?')
         path_text = path.decode('latin-1')
         if '%' in path_text:

@@ -121,7 +121,8 @@ class Service:
         )
 
     def is_engineio_target(self, target: bytes) -> bool:
-        """Whether a request target goes to the Engine.IO server (H-05)."""
+        """Whether a request target goes to the Engine.IO server."""
+        # H-05
         if self.eio is None:
             return False
         path = self.engineio_path

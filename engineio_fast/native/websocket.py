@@ -268,7 +268,8 @@ class ServerWebSocket:
         self.connection.loop.call_later(FAIL_GRACE, self.connection.close)
 
     def abort(self) -> None:
-        """Drop the connection now (P-31)."""
+        """Drop the connection now."""
+        # P-31
         self.connection.abort()
 
     def going_away(self) -> None:
