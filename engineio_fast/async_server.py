@@ -45,9 +45,11 @@ class AsyncServer(base_server.BaseServer):
         super().__init__(*args, **kwargs)
 
     def is_asyncio_based(self) -> bool:
+        """Whether this server runs on asyncio: True for ``AsyncServer``."""
         return True
 
     def async_modes(self) -> list[str]:
+        """The ``async_mode`` names this class accepts, in the order tried when none is given."""
         return ['aiohttp', 'sanic', 'tornado', 'asgi']
 
     def attach(self, app: Any, engineio_path: str = 'engine.io') -> None:
@@ -206,7 +208,12 @@ class AsyncServer(base_server.BaseServer):
     def start_background_task(
         self, target: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> asyncio.Task[Any]:
-        """Run the coroutine function ``target(*args, **kwargs)`` as an asyncio task."""
+        """Run the coroutine function ``target(*args, **kwargs)`` as an asyncio task.
+
+        :param target: the coroutine function to run; the remaining positional
+                       and keyword arguments are passed to it.
+        :return: the ``asyncio.Task``.
+        """
         return self._spawn_flow(target(*args, **kwargs))
 
     async def sleep(self, seconds: float = 0) -> None:

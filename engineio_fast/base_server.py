@@ -259,9 +259,11 @@ class BaseServer(EventHandlers):
         raise ValueError('Invalid async_mode specified')
 
     def is_asyncio_based(self) -> bool:
+        """Whether this server runs on asyncio: False for ``Server``."""
         return False
 
     def async_modes(self) -> list[str]:
+        """The ``async_mode`` names this class accepts, in the order tried when none is given."""
         return ['eventlet', 'gevent_uwsgi', 'gevent', 'threading']
 
     # -- public API shared by both servers ----------------------------------------

@@ -239,7 +239,9 @@ class Server(base_server.BaseServer):
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Start ``target(*args, **kwargs)`` on a thread or greenlet of the async mode.
 
-        Returns an object with a ``join()`` method.
+        :param target: the function to run; the remaining positional and
+                       keyword arguments are passed to it.
+        :return: the started thread or greenlet, an object with a ``join()`` method.
         """
         task = self._async['thread'](target=target, args=args, kwargs=kwargs)
         task.start()

@@ -77,7 +77,13 @@ class ASGIApp:
         return path.startswith(self.engineio_path)
 
     async def serve_static_file(self, static_file: dict, receive: Receive, send: Send) -> None:
-        """Send a file found by ``get_static_file``, or 404 if it cannot be opened."""
+        """Send a static file, or answer 404 if it cannot be opened.
+
+        :param static_file: a ``{'filename': ..., 'content_type': ...}`` entry, as
+                            ``static_files`` rules resolve to.
+        :param receive: the ASGI ``receive`` callable.
+        :param send: the ASGI ``send`` callable.
+        """
         opened = open_static_file('/', {'/': static_file})
         if opened is None:
             await self.not_found(receive, send)
@@ -109,7 +115,16 @@ class ASGIApp:
                     return
 
     async def lifespan(self, scope: dict, receive: Receive, send: Send) -> None:
-        """Run the lifespan protocol: here, or in ``other_asgi_app`` when it has no hooks."""
+        """Answer the ASGI lifespan protocol.
+
+        With ``on_startup`` or ``on_shutdown`` set, the hooks run here and a
+        hook that raises is reported as ``lifespan.<phase>.failed``; without
+        them the scope goes to ``other_asgi_app`` when there is one.
+
+        :param scope: the ASGI ``lifespan`` scope.
+        :param receive: the ASGI ``receive`` callable.
+        :param send: the ASGI ``send`` callable.
+        """
         if self.other_asgi_app is not None and self.on_startup is None and self.on_shutdown is None:
             await self.other_asgi_app(scope, receive, send)
             return
@@ -132,7 +147,11 @@ class ASGIApp:
                 return
 
     async def not_found(self, receive: Receive, send: Send) -> None:
-        """Answer 404 with a plain text body."""
+        """Answer 404 with a plain text body.
+
+        :param receive: the ASGI ``receive`` callable.
+        :param send: the ASGI ``send`` callable.
+        """
         await send(
             {
                 'type': 'http.response.start',

@@ -105,6 +105,10 @@ def get_tornado_handler(engineio_server: Any) -> type:
     ``(r'/engine.io/', get_tornado_handler(eio))``; it serves polling
     requests (the protocol's 400 for methods it does not use) and accepts
     websockets.
+
+    :param engineio_server: the :class:`~engineio_fast.AsyncServer` to serve,
+                            created with ``async_mode='tornado'``.
+    :return: a ``tornado.websocket.WebSocketHandler`` subclass.
     """
     # A-14
 

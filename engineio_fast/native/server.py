@@ -53,7 +53,7 @@ async def serve_async(
     ``app`` is an ``engineio_fast.ASGIApp`` (python-socketio's ``ASGIApp``
     too): its Engine.IO server is answered natively and everything else goes
     to the application as ASGI.  Any other ASGI application is served as
-    ASGI.  ``started(servers)`` is called once listening.  Returns 0, 3 when
+    ASGI.  ``started(server)`` is called once listening.  Returns 0, 3 when
     the application's startup failed, 1 when the server cannot listen.
     """
     loop = asyncio.get_running_loop()
@@ -163,9 +163,27 @@ def serve(
 ) -> int:
     """Serve ``app`` with engineio_fast's own HTTP/1.1 and WebSocket transport.
 
-    The blocking form of :func:`serve_async` (same options), on uvloop when
-    it is installed (``loop='asyncio'`` forces asyncio's loop).  Returns the
-    exit status: 0, or 3 when the application's startup failed.
+    Blocks until SIGINT or SIGTERM.  The Engine.IO server of an
+    ``engineio_fast.ASGIApp`` (or python-socketio's ``ASGIApp``) is answered
+    natively; every other request goes to the application as ASGI.  Needs
+    httptools.
+
+    :param app: the ASGI application to serve.
+    :param host: the address to listen on.
+    :param port: the TCP port to listen on.
+    :param loop: ``'auto'`` (uvloop when installed, else asyncio's loop),
+                 ``'uvloop'`` (``ImportError`` without it) or ``'asyncio'``.
+    :param options: keyword options of ``serve_async``: ``uds``, ``sock``,
+                    ``ssl`` (an ``SSLContext``), ``ssl_certfile``,
+                    ``ssl_keyfile``, ``ssl_keyfile_password``, ``root_path``,
+                    ``proxy_headers`` (default True), ``forwarded_allow_ips``,
+                    ``backlog`` (default 2048), ``lifespan`` (``'auto'``,
+                    ``'on'`` or ``'off'``), ``limits`` (a
+                    :class:`~engineio_fast.native.Limits`), ``started`` (called
+                    with the listening ``asyncio.Server``) and ``stop`` (an
+                    ``asyncio.Event`` that ends serving when set).
+    :return: the exit status: 0, 1 when the address cannot be listened on,
+             3 when the application's startup failed.
     """
     event_loop = new_event_loop(loop)
     asyncio.set_event_loop(event_loop)
