@@ -36,17 +36,19 @@ class Server(base_server.BaseServer):
     """An Engine.IO server for WSGI applications.
 
     :param async_mode: ``'threading'``, ``'eventlet'``, ``'gevent'`` or
-                       ``'gevent_uwsgi'``; by default the first one whose
-                       dependencies are installed, in that order but
-                       eventlet, gevent_uwsgi, gevent, threading.
+                       ``'gevent_uwsgi'``; by default the first of eventlet,
+                       gevent_uwsgi, gevent and threading whose
+                       dependencies are installed.
     :param ping_interval: seconds between pings, or ``(interval, grace)``
-                          where the grace period is only advertised.
-    :param ping_timeout: seconds to wait for a pong before closing.
+                          where the grace period is only advertised
+                          (default 25).
+    :param ping_timeout: seconds to wait for a pong before closing (20).
     :param max_http_buffer_size: largest POST body or websocket message, in
-                                 bytes.
-    :param allow_upgrades: offer the polling to websocket upgrade.
-    :param http_compression: compress polling responses.
-    :param compression_threshold: smallest response to compress, in bytes.
+                                 bytes (1,000,000).
+    :param allow_upgrades: offer the polling to websocket upgrade (True).
+    :param http_compression: compress polling responses (True).
+    :param compression_threshold: smallest response to compress, in bytes
+                                  (1024).
     :param http_compression_level: zlib level for compressed responses (1).
     :param cookie: name of the session cookie, or a dict of its attributes.
     :param cors_allowed_origins: origins allowed to connect: None (same
@@ -61,12 +63,20 @@ class Server(base_server.BaseServer):
                        ``'websocket'``.
     :param allow_request: ``f(environ)`` run before a session exists; False
                           or an error value answers 403.
-    :param upgrade_timeout: seconds allowed for a websocket upgrade.
+    :param upgrade_timeout: seconds allowed for a websocket upgrade (10).
     :param error_format: ``'legacy'`` (JSON string bodies) or ``'json'``
                          (``{"code", "message"}`` like the Node.js server).
     :param cookie_defaults: ``'legacy'`` or ``'js'`` cookie attributes.
     :param initial_packet: a message queued right after the OPEN packet.
     :param cors_max_age: ``Access-Control-Max-Age`` for preflight requests.
+    :param max_queue_size: most packets waiting to be sent to one client;
+                           None (the default) for no limit.  ``ValueError``
+                           if below 1.
+    :param queue_overflow: what a send to a full queue does: ``'block'``
+                           (wait for room, the default), ``'drop_oldest'``
+                           (drop the oldest queued message; its callback
+                           gets ``QueueFullError``) or ``'disconnect'``
+                           (close the session).
     :param worker_id: the name of this worker process behind a load balancer
                       (``A-Z a-z 0-9 _ -``); session ids then start with
                       ``<worker_id>.`` so the balancer can route on them, and a

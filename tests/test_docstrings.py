@@ -110,6 +110,23 @@ def _undocumented(name: str, function, doc: str | None) -> list[str]:
     ]
 
 
+#: Classes whose constructor parameters are documented on another class.
+DOCUMENTED_ON = {engineio_fast.AsyncServer: engineio_fast.Server}
+
+
+def _constructor(cls: type):
+    """The first ``__init__`` of the MRO that names its parameters."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is not None and _parameters(init):
+            return init
+    return cls.__init__
+
+
+def _constructor_doc(cls: type) -> str | None:
+    return DOCUMENTED_ON.get(cls, cls).__doc__
+
+
 def _class_problems(cls: type) -> list[str]:
     problems = []
     if not (cls.__doc__ or '').strip():
@@ -120,8 +137,9 @@ def _class_problems(cls: type) -> list[str]:
             if not (member.__doc__ or '').strip():
                 problems.append(f'{label}: no docstring')
         elif name == '__init__':
-            # Constructor parameters are documented on the class, as upstream does.
-            problems += _undocumented(label, member, cls.__doc__)
+            # Constructor parameters are documented on the class, as upstream
+            # does; an ``__init__(*args, **kwargs)`` passes them to its base.
+            problems += _undocumented(label, _constructor(cls), _constructor_doc(cls))
         else:
             problems += _undocumented(label, member, member.__doc__)
     return problems
