@@ -16,7 +16,7 @@ it in this order:
    permessage-deflate or relay connections, the second-websocket upgrade case
    may fail only as the suite's own client loses it
    (conformance_harness.UPGRADE_ORDER_ARTEFACTS);
-5. whether the websocket negotiates permessage-deflate, as the README states;
+5. whether the websocket negotiates permessage-deflate, as docs/serving/index.md states;
 6. the whole log, the suite's malformed requests included: no traceback,
    and the only ERROR lines are the server's once-per-kind reports of a
    refused request (python-engineio logs those at ERROR the first time).
@@ -221,7 +221,7 @@ async def _negotiated_extensions() -> str | None:
 
 
 def test_websocket_compression_is_as_documented(row_server):
-    """The README table's 'permessage-deflate' column: negotiated or not, echo works either way."""
+    """The server table's (docs/serving/index.md) deflate column: negotiated or not, echo works either way."""
     extensions = asyncio.run(_negotiated_extensions())
     negotiated = bool(extensions and 'permessage-deflate' in extensions)
     assert negotiated == row_server.row.deflate, '%s: Sec-WebSocket-Extensions %r' % (

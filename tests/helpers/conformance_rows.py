@@ -4,7 +4,7 @@ Each row is the command line (run in tests/conformance, so ``suite_app`` is
 importable) and the ``SUITE_APP_MODE`` of suite_app.py.  ``deflate`` is what
 the row's websocket does with a client offering ``permessage-deflate``:
 whether the extension is negotiated (asserted by test_servers.py, and stated
-in the README's "Supported HTTP servers" table).  Where it is, Node's ``ws``
+in the "Tested HTTP servers" table of docs/serving/index.md).  Where it is, Node's ``ws``
 client (the official suite's) compresses on its thread pool, so its frames
 leave late and the suite's second-websocket upgrade case is lost at times
 (conformance_harness.UPGRADE_ORDER_ARTEFACTS), as it is behind uWSGI's HTTP
@@ -159,8 +159,8 @@ ROWS = [
     _row('sanic', 'sanic suite_app:app --host 127.0.0.1 --port 3000', 'sanic', False),
 ]
 
-#: Each row's name in the README's "Supported HTTP servers" table.
-README_NAMES = {
+#: Each row's name in the "Tested HTTP servers" table of docs/serving/index.md.
+TABLE_NAMES = {
     'werkzeug': 'werkzeug (threaded)',
     'gunicorn-gthread': 'gunicorn, gthread worker',
     'gunicorn-gevent-websocket': 'gunicorn + gevent-websocket',
