@@ -41,7 +41,8 @@ SDIST=$(ls "$OUT"/dist/*.tar.gz)
 "$OUT/tools/bin/python" - "$SDIST" >&2 <<'PY'
 import sys, tarfile
 names = [n.split('/', 1)[1] for n in tarfile.open(sys.argv[1]).getnames() if '/' in n]
-for required in ('LICENSE', 'tests/test_imports.py', 'tests/node/package.json', 'docs/scaling.md'):
+for required in ('LICENSE', 'CHANGELOG.md', 'tests/test_imports.py', 'tests/node/package.json',
+                 'docs/scaling.md', 'bench/charts/e2e-native-cpu.png', 'examples/README.md'):
     assert required in names, required
 junk = [n for n in names if n.endswith(('.so', '.c', '.pyc')) or 'node_modules' in n]
 assert not junk, junk
