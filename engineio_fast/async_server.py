@@ -124,6 +124,13 @@ class AsyncServer(base_server.BaseServer):
         :param callback: ``callback(error)`` (plain or coroutine function), run
                          once the message was handed to the transport
                          (``error`` None) or could not be.
+
+        A send to an unknown or closed session is logged as a warning and
+        dropped; its callback gets :class:`~engineio_fast.exceptions.SocketIsClosedError`.
+        With ``max_queue_size`` set, a full queue blocks the send, drops the
+        oldest message (its callback gets
+        :class:`~engineio_fast.exceptions.QueueFullError`) or closes the
+        session, as ``queue_overflow`` says.
         """
         # F-04
         await self.send_packet(sid, packet.Packet(MESSAGE, data), callback)

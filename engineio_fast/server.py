@@ -163,6 +163,13 @@ class Server(base_server.BaseServer):
         :param data: str, bytes, bytearray, list or dict (sent as JSON).
         :param callback: ``callback(error)``, run once the message was handed to
                          the transport (``error`` None) or could not be.
+
+        A send to an unknown or closed session is logged as a warning and
+        dropped; its callback gets :class:`~engineio_fast.exceptions.SocketIsClosedError`.
+        With ``max_queue_size`` set, a full queue blocks the send, drops the
+        oldest message (its callback gets
+        :class:`~engineio_fast.exceptions.QueueFullError`) or closes the
+        session, as ``queue_overflow`` says.
         """
         # F-04
         self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
