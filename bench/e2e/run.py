@@ -918,8 +918,8 @@ CHARTS = {
     'cpu': ('serverCpuUsPerMsg', 'server CPU per message (lower is better)', 'server CPU µs per '),
 }
 SECTION_TITLES = {
-    'e2e': 'End-to-end servers (issue 8)',
-    'e2e-native': 'Native transport end to end (issue 17)',
+    'e2e': 'End-to-end servers, every mode against python-engineio',
+    'e2e-native': 'Native transport end to end, with Node.js engine.io',
 }
 
 
