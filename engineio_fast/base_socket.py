@@ -53,6 +53,8 @@ from .exceptions import (
 _PING_PACKET = packet.Packet(PING)
 _NOOP_PACKET = packet.Packet(NOOP)
 _PROBE_PONG = packet.Packet(PONG, 'probe')
+#: How often a refused second websocket looks whether the probe was answered.
+_PROBE_POLL = 0.01
 #: The packet that ends a pending GET when the session closes, by type (P-22, P-27).
 _CLOSE_PACKETS = {NOOP: _NOOP_PACKET, CLOSE: packet.Packet(CLOSE)}
 #: A ``_poll`` timeout that never expires.
@@ -521,8 +523,21 @@ class BaseSocket:
         raise NotImplementedError  # pragma: no cover
 
     async def _close_websocket(self, ws: Any) -> list:
-        """Close a websocket that cannot serve this session."""
+        """Close a second websocket for this session, after the first one's ``3probe``.
+
+        The close waits as ``SessionState.refusal_hold`` says, and first a
+        moment for the probe to be answered: a client that gets the close and
+        the ``3probe`` at once may read the close first.
+        """
         # P-42
+        sleep = self.server.sleep
+        waited = 0.0
+        while self.state.probe_pending() and waited < protocol.UPGRADE_NOOP_DELAY:
+            await settle(sleep(_PROBE_POLL))
+            waited += _PROBE_POLL
+        hold = self.state.refusal_hold(time.monotonic())
+        if hold:
+            await settle(sleep(hold))
         try:
             await settle(ws.close())
         except Exception:  # the peer went first

@@ -272,18 +272,22 @@ class SessionState:
         return WAIT, remaining
 
     def refusal_hold(self, now: float) -> float:
-        """How long a poll of the upgraded session waits for its 400.
+        """How long a refusal waits: a poll's 400 once upgraded, a second websocket's close.
 
-        Until ``UPGRADE_NOOP_DELAY`` after the ``3probe``: the 400 and the
+        Until ``UPGRADE_NOOP_DELAY`` after the ``3probe``: the refusal and the
         ``3probe`` travel on two connections, and a client that gets both at
-        once may read the 400 first (the official suite's client does, seen
-        with strace), taking the ``3probe`` for the next message.
+        once may read the refusal first (the official suite's client does,
+        seen with strace), taking the ``3probe`` for the next message.
         """
-        # P-41
-        answered = self.upgraded_probe
+        # P-41, P-42
+        answered = self.upgraded_probe if self.upgraded else self.probe_answered
         if answered is None:
             return 0.0
         return max(0.0, answered + UPGRADE_NOOP_DELAY - now)
+
+    def probe_pending(self) -> bool:
+        """Whether the upgrade under way has not answered its ``2probe`` yet."""
+        return self.upgrading and self.probe_answered is None and not self.closed
 
     # -- closing -----------------------------------------------------------------
 

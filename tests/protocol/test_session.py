@@ -835,3 +835,17 @@ def test_reader_failure_on_invalid_frame_is_a_parse_error(error):
 def test_reader_failure_on_other_errors_is_a_plain_transport_error(error):
     """P-44: read failures -> transport error, no close detail, normal close."""
     assert protocol.reader_failure(error) == (None, TRANSPORT_ERROR, None)
+
+
+def test_a_second_websocket_waits_for_the_probe_and_the_delay_after_it(clock):
+    """P-42: while upgrading, the refusal of a second websocket is held like a poll's 400."""
+    state = upgrading()
+    assert state.probe_pending()
+    assert state.refusal_hold(clock.now) == 0.0  # nothing answered yet: the caller waits
+    answered = clock.now
+    state.probe_answered_at(answered)
+    assert not state.probe_pending()
+    assert state.refusal_hold(clock.advance(0.03)) == pytest.approx(UPGRADE_NOOP_DELAY - 0.03)
+    assert state.upgrade_frame(UPGRADE)
+    assert state.refusal_hold(answered + UPGRADE_NOOP_DELAY) == 0.0
+    assert not connected().probe_pending()
