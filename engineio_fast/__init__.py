@@ -1,5 +1,6 @@
 """engineio_fast: a Cython-accelerated, API-compatible python-engineio."""
 
+from . import _extensions  # noqa: F401, I001 - first: it decides compiled or source
 from . import exceptions, json, packet, payload  # noqa: F401 - public modules
 from ._codec import USE_EXTENSIONS  # noqa: F401 - public flag
 from ._install import install, installed, uninstall  # noqa: F401 - the swap-in

@@ -11,8 +11,10 @@ FAIL with a message saying so: a missing build must never pass silently.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, NamedTuple
 
@@ -212,6 +214,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         'markers', '%s: runs against a compiled extension (_codec_c, _ws_c).' % C_EXT_MARK.name
     )
+    stale = stale_extensions()
+    if stale:
+        pytest.exit(
+            'extensions older than their source (rebuild them: ENGINEIO_FAST_BUILD_EXTENSION=yes '
+            'python setup.py build_ext --inplace): %s' % ', '.join(stale),
+            returncode=4,
+        )
+
+
+def stale_extensions() -> list[str]:
+    """Extensions built in place in a source checkout and older than their source.
+
+    Python imports a compiled module before its ``.py``: in an editable install,
+    an edit without a rebuild would go untested.
+    """
+    package = Path(importlib.util.find_spec('engineio_fast').origin).parent
+    if not package.parent.joinpath('setup.py').is_file():
+        return []  # an installed wheel: both files come from one build
+    stale = []
+    for built in package.rglob('*.so'):
+        stem = built.name.split('.', 1)[0]
+        for source in (built.with_name(stem + '.py'), built.with_name(stem + '.pyx')):
+            if source.is_file() and source.stat().st_mtime > built.stat().st_mtime:
+                stale.append(str(source.relative_to(package.parent)))
+    return sorted(stale)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
