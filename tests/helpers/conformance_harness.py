@@ -9,27 +9,19 @@ from pathlib import Path
 
 import pytest
 
-#: The race case of the suite, run RACE_RUNS times per server (TS-22, P-41).
-RACE_CASE = 'ignores HTTP requests with same sid after upgrade'
+#: The suite's two upgrade race cases, each run RACE_RUNS times per server (TS-22,
+#: P-41, P-42).  Each sends ``2probe`` and ``5`` on the WebSocket, then a request on
+#: a second connection (a GET, a second WebSocket), and fails when the server's
+#: ``3probe`` reaches the suite's client after the answer to that request: the
+#: client reads both connections in one turn of its event loop.  The server holds
+#: that answer until the ``3probe`` has had time to arrive.
+RACE_CASES = (
+    'ignores HTTP requests with same sid after upgrade',
+    'ignores WebSocket connection with same sid after upgrade',
+)
 RACE_RUNS = 20
 #: The marker of the tests that need the official suite's folder.
 SUITE_MARK = 'protocol_suite'
-#: (case, failure) pairs of the suite's upgrade cases that are lost on the client's
-#: side when the order of its two connections is not kept end to end.  The case
-#: left sends ``2probe`` and ``5`` on the WebSocket, opens a second WebSocket for
-#: the same sid, and starts waiting for the ``4hello`` echo only once the second
-#: one closes: it fails when the server's ``3probe`` reaches it after that close.
-#: Two causes here: permessage-deflate, which Node's ``ws`` (the suite's client)
-#: applies and undoes on its thread pool, and a relay between client and server
-#: (uWSGI's HTTP router).  Without them the same servers pass every time.  The
-#: GET case (RACE_CASE) needs no such allowance on any server: the server holds
-#: its 400 until the ``3probe`` has had time to arrive (P-41).
-UPGRADE_ORDER_ARTEFACTS = {
-    (
-        'Engine.IO protocol upgrade ignores WebSocket connection with same sid after upgrade',
-        "expected '3probe' to deeply equal '4hello'",
-    ),
-}
 
 
 def run_mocha(suite: Path, files: list[str], grep: str | None = None) -> dict:
@@ -56,15 +48,3 @@ def failures_text(report: dict) -> str:
     return '\n'.join(
         '  %s: %s' % (test['fullTitle'], test['err'].get('message')) for test in report['failures']
     )
-
-
-def unexplained_failures(report: dict, order_varies: bool) -> list[dict]:
-    """The report's failures, less UPGRADE_ORDER_ARTEFACTS when ``order_varies``."""
-    return [
-        test
-        for test in report['failures']
-        if not (
-            order_varies
-            and (test['fullTitle'], test['err'].get('message')) in UPGRADE_ORDER_ARTEFACTS
-        )
-    ]

@@ -4,11 +4,7 @@ Each row is the command line (run in tests/conformance, so ``suite_app`` is
 importable) and the ``SUITE_APP_MODE`` of suite_app.py.  ``deflate`` is what
 the row's websocket does with a client offering ``permessage-deflate``:
 whether the extension is negotiated (asserted by test_servers.py, and stated
-in the "Tested HTTP servers" table of docs/serving/index.md).  Where it is, Node's ``ws``
-client (the official suite's) compresses on its thread pool, so its frames
-leave late and the suite's second-websocket upgrade case is lost at times
-(conformance_harness.UPGRADE_ORDER_ARTEFACTS), as it is behind uWSGI's HTTP
-router (``relayed``).
+in the "Tested HTTP servers" table of docs/serving/index.md).
 """
 
 from __future__ import annotations
@@ -65,13 +61,6 @@ class Row:
     deflate: bool
     env: dict = field(default_factory=dict)
     needs_old_gunicorn: bool = False
-    #: A relay process between client and server (uWSGI's HTTP router).
-    relayed: bool = False
-
-    @property
-    def order_varies(self) -> bool:
-        """Whether the suite's client may see the upgrade out of order (harness)."""
-        return self.deflate or self.relayed
 
     def argv(self) -> list[str]:
         first = sys.executable if self.command[0] == 'python' else str(BIN / self.command[0])
@@ -125,7 +114,6 @@ ROWS = [
         '--gevent-monkey-patch --wsgi-file suite_app.py --callable app' % ADDRESS,
         'gevent_uwsgi',
         False,
-        relayed=True,
     ),
     _row('eventlet-wsgi', 'python suite_app.py eventlet', 'eventlet', False),
     _row('gevent-pywsgi', 'python suite_app.py gevent', 'gevent', False),
