@@ -23,8 +23,6 @@ PACKAGE_DIR = Path(engineio_fast.__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
 #: The compiled twins (the chooser of each must pick it by default).
 COMPILED = ('engineio_fast._codec_c', 'engineio_fast._ws_c')
-#: The session-flow modules the build also compiles (their source is the twin).
-COMPILED_FLOW = COMPILED_MODULES
 
 
 #: Importable only inside its host program (the ``uwsgi`` module exists only
@@ -198,7 +196,7 @@ print(json.dumps({
 def test_flow_modules_load_compiled_by_default(c_extensions_enabled):
     """issue 17: the build compiles every module of COMPILED_MODULES, and Python loads it."""
     report = run_json(_FLOW_BACKEND_REPORT)
-    assert len(report) == len(COMPILED_FLOW)
+    assert len(report) == len(COMPILED_MODULES)
     if c_extensions_enabled:
         assert [name for name, compiled in report.items() if not compiled] == []
 
@@ -207,12 +205,12 @@ def test_no_extensions_env_var_loads_the_flow_modules_from_source():
     """issue 17: ENGINEIO_FAST_NO_EXTENSIONS=1 imports the ``.py`` twin of each compiled module."""
     report = run_json(_FLOW_BACKEND_REPORT, ENGINEIO_FAST_NO_EXTENSIONS='1')
     assert [name for name, compiled in report.items() if compiled] == []
-    assert sorted(report) == sorted(COMPILED_FLOW)
+    assert sorted(report) == sorted(COMPILED_MODULES)
 
 
 def test_every_compiled_module_has_its_source_beside_it():
     """issue 17: the source twin of each compiled module ships (the wheel keeps the ``.py``)."""
-    for name in COMPILED_FLOW:
+    for name in COMPILED_MODULES:
         source = PACKAGE_DIR.joinpath(*name.split('.')[1:]).with_suffix('.py')
         assert source.is_file(), source
 
