@@ -79,12 +79,15 @@ class Suspended:
             if getattr(waiting, '_asyncio_future_blocking', False):
                 # Reset as the task that received it would, or awaiting it fails.
                 waiting._asyncio_future_blocking = False
+            cancelled = None
             try:
                 await (waiting if waiting is not None else asyncio.sleep(0))
             except Exception:  # the flow sees it when resumed
                 pass
+            except BaseException as error:  # this task was cancelled: so is the flow
+                cancelled = error  # (thrown in where it waits)
             try:
-                waiting = flow.send(None)
+                waiting = flow.send(None) if cancelled is None else flow.throw(cancelled)
             except StopIteration:
                 return
 

@@ -42,6 +42,8 @@ class AsyncServer(base_server.BaseServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Strong references to running tasks: the loop keeps only weak ones.
         self._tasks: set[Any] = set()
+        #: The long polls' timeouts, on one loop timer.
+        self._expiries = async_socket.Expiries()
         super().__init__(*args, **kwargs)
 
     def is_asyncio_based(self) -> bool:
@@ -133,7 +135,9 @@ class AsyncServer(base_server.BaseServer):
         session, as ``queue_overflow`` says.
         """
         # F-04
-        await self.send_packet(sid, packet.Packet(MESSAGE, data), callback)
+        sending = self._send(sid, packet.Packet(MESSAGE, data), callback)
+        if sending is not None:
+            await sending
 
     async def send_packet(
         self, sid: str, pkt: packet.Packet, callback: Callable[..., Any] | None = None
@@ -144,9 +148,22 @@ class AsyncServer(base_server.BaseServer):
         :param pkt: the :class:`~engineio_fast.packet.Packet` to send.
         :param callback: as for :meth:`send`.
         """
+        sending = self._send(sid, pkt, callback)
+        if sending is not None:
+            await sending
+
+    def _send(self, sid: str, pkt: packet.Packet, callback: Any) -> Awaitable[None] | None:
+        """Send ``pkt`` at once where nothing has to wait; else the coroutine that does."""
         session = self._session_for_send(sid, callback)
         if session is None:
-            return
+            return None
+        if type(session) is async_socket.AsyncSocket and session._send_now(pkt, callback):
+            return None
+        return self._send_awaiting(sid, session, pkt, callback)
+
+    async def _send_awaiting(
+        self, sid: str, session: Any, pkt: packet.Packet, callback: Any
+    ) -> None:
         try:
             await (session.send(pkt) if callback is None else session.send(pkt, callback))
         except SocketIsClosedError:
@@ -169,6 +186,8 @@ class AsyncServer(base_server.BaseServer):
         """
         # F-03
         for session in self._sessions_for_broadcast(sids, pkt):
+            if type(session) is async_socket.AsyncSocket and session._send_now(pkt, None):
+                continue
             try:
                 await session.send(pkt)
             except SocketIsClosedError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from inspect import iscoroutine
 from typing import Any
 
@@ -21,11 +22,12 @@ class _Wakeup:
     """The session's event on asyncio: ``set``/``clear`` like ``asyncio.Event``, and a
     bounded ``wait`` on a bare future, with no task per wait as ``wait_for`` makes."""
 
-    __slots__ = ('_flag', '_waiters')
+    __slots__ = ('_flag', '_waiters', '_expiries')
 
-    def __init__(self) -> None:
+    def __init__(self, expiries: Expiries) -> None:
         self._flag = False
         self._waiters: list = []
+        self._expiries = expiries
 
     def set(self) -> None:
         self._flag = True
@@ -49,14 +51,69 @@ class _Wakeup:
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         self._waiters.append(waiter)
-        expiry = None if timeout == FOREVER else loop.call_later(timeout, _release, waiter)
+        timed = timeout != FOREVER
+        expiry = self._expiries.add(loop, waiter, timeout) if timed else None
         try:
             await waiter
         finally:
             if expiry is not None:
                 expiry.cancel()
+            elif timed:
+                self._expiries.discard(waiter)
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+
+class Expiries:
+    """The timeouts of many waits on one loop timer (a timer costs microseconds).
+
+    While each new wait ends no sooner than the one before, as long polls
+    sharing the server's timeout do, the waits expire in the order they
+    began, and only the first of them holds a timer.  A wait that would end
+    sooner gets a timer of its own.
+    """
+
+    __slots__ = ('loop', 'waits', 'timer', 'last')
+
+    def __init__(self) -> None:
+        self.loop: Any = None
+        self.waits: OrderedDict = OrderedDict()
+        self.timer: Any = None
+        self.last = 0.0
+
+    def add(self, loop: Any, waiter: asyncio.Future, timeout: float) -> Any:
+        """Release ``waiter`` in ``timeout`` seconds; a timer handle to cancel, or None
+        (then ``discard`` it)."""
+        deadline = loop.time() + timeout
+        if loop is not self.loop:  # a server used on another loop: start afresh
+            self.loop = loop
+            self.waits = OrderedDict()
+            self.timer = None
+            self.last = 0.0
+        if deadline < self.last:
+            return loop.call_at(deadline, _release, waiter)
+        self.last = deadline
+        self.waits[waiter] = deadline
+        if self.timer is None:
+            self.timer = loop.call_at(deadline, self._expire)
+        return None
+
+    def discard(self, waiter: asyncio.Future) -> None:
+        self.waits.pop(waiter, None)
+
+    def _expire(self) -> None:
+        self.timer = None
+        loop = self.loop
+        now = loop.time()
+        waits = self.waits
+        while waits:
+            waiter = next(iter(waits))
+            deadline = waits[waiter]
+            if deadline > now:
+                self.timer = loop.call_at(deadline, self._expire)
+                return
+            del waits[waiter]
+            _release(waiter)
 
 
 def _release(waiter: asyncio.Future) -> None:
@@ -112,7 +169,8 @@ class AsyncSocket(base_socket.BaseSocket):
         self._direct_send: Any = None  # the write-through's send, while _direct_ws is set
 
     def _make_event(self, server) -> _Wakeup:
-        return _Wakeup()
+        expiries = getattr(server, '_expiries', None)
+        return _Wakeup(expiries if isinstance(expiries, Expiries) else Expiries())
 
     async def _wait_for_wake(self, timeout: float) -> None:
         await self._event.wait(timeout)
@@ -137,18 +195,29 @@ class AsyncSocket(base_socket.BaseSocket):
                          (``error`` None) or could not be.
         """
         # F-04
+        if self._send_now(pkt, callback):
+            return
         if self.state.closed:
             self._run_callback(callback, SocketIsClosedError())
             raise SocketIsClosedError()
-        if self._ping_overdue() and not await self.check_ping_timeout():
+        if self._ping_overdue():
+            await self.check_ping_timeout()  # closes the session
             self._run_callback(callback, SocketIsClosedError())
             return
+        await self._send_with_policy(pkt, callback)
+
+    def _send_now(self, pkt: packet.Packet, callback: Any) -> bool:
+        """``send`` where it need not await: the session is open and alive and the
+        outbox has room; False leaves the packet to ``send``."""
+        if self.state.closed or self._ping_overdue():
+            return False
         if self._room is not None and self._outbox_full():
-            await self._send_with_policy(pkt, callback)
-        elif self._direct_ws is not None and not self._writing and not self.outbox:
+            return False
+        if self._direct_ws is not None and not self._writing and not self.outbox:
             self._write_through(pkt, callback)
         else:
             self._queue(pkt, callback)
+        return True
 
     async def _wait_for_room(self) -> None:
         await self._room.wait(FOREVER)

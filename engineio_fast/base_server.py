@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Iterable, Iterator
 
 from . import _codec, _constants, _ws_compression, packet, payload
 from ._constants import (
@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # annotations only
 default_logger = logging.getLogger('engineio.server')
 #: Environ key of the extra headers for a websocket handshake's 101 response.
 WEBSOCKET_HEADERS = 'engineio_fast.websocket_headers'
+#: Environ key of a request's whole body, where the server had all of it before
+#: the request was answered (the native transport); read from ``wsgi.input`` otherwise.
+WHOLE_BODY = 'engineio_fast.body'
 #: Seconds a GET for a session its client closed still gets ``6`` (P-27).
 CLIENT_CLOSE_GRACE = 1.0
 _NOOP_PACKET = packet.Packet(NOOP)
@@ -538,8 +541,8 @@ class BaseServer(EventHandlers):
             response['headers'] = self._response_headers(environ, response)
         return response
 
-    async def _route(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """Check a request and run it (origin, transport, version, JSONP, method)."""
+    def _route(self, environ: dict[str, Any], start_response: Any) -> Awaitable[Any]:
+        """Check a request (origin, transport, version, JSONP, method); the flow to await."""
         # S-16
         self._check_origin(environ)
         query = http.parse_query(environ.get('QUERY_STRING', ''))
@@ -547,14 +550,14 @@ class BaseServer(EventHandlers):
         method = environ['REQUEST_METHOD']
         if method == 'GET':
             if sid is None:
-                return await self._handle_connect(environ, start_response, transport, jsonp_index)
-            return await self._handle_get(environ, start_response, sid, transport, jsonp_index)
+                return self._handle_connect(environ, start_response, transport, jsonp_index)
+            return self._handle_get(environ, start_response, sid, transport, jsonp_index)
         if method == 'POST':
             if sid is None:
                 raise ProtocolError(400, http.BAD_REQUEST, http.CODE_BAD_HANDSHAKE_METHOD)
-            return await self._handle_post(environ, sid, jsonp_index)
+            return self._handle_post(environ, sid, jsonp_index)
         if method == 'OPTIONS':
-            return self._ok()
+            return settle(self._ok())
         raise ProtocolError(400, http.BAD_REQUEST, http.CODE_BAD_HANDSHAKE_METHOD)
 
     async def _handle_connect(
@@ -644,6 +647,10 @@ class BaseServer(EventHandlers):
 
     async def _read_body(self, environ: dict[str, Any]) -> bytes:
         """Read a POST body; a body cut short or malformed in transit is a 400, never delivered."""
+        body = environ.get(WHOLE_BODY)
+        if body is not None:
+            self._check_body_size(len(body))
+            return self._decoded_body(environ, body)
         try:
             return await self._read_body_checked(environ)
         except _BrokenBody:
@@ -687,9 +694,13 @@ class BaseServer(EventHandlers):
                 received += len(chunk)
             self._check_body_size(received)
             body = b''.join(chunks)
+        return self._decoded_body(environ, body)
+
+    def _decoded_body(self, environ: dict[str, Any], body: bytes) -> bytes:
+        """A body as sent, inflated when its Content-Encoding says so."""
         encoding = environ.get('HTTP_CONTENT_ENCODING')
         if encoding and encoding != 'identity':
-            body = _codec.decompress(body, encoding.strip().lower(), limit)
+            body = _codec.decompress(body, encoding.strip().lower(), self.max_http_buffer_size)
         return body
 
     async def _socket_for_request(self, sid: str) -> Any:
@@ -814,13 +825,6 @@ class BaseServer(EventHandlers):
             await result
         except Exception:
             self.logger.exception('%s handler error', event)
-
-    async def _dispatch_message(self, session: BaseSocket, data: Any) -> None:
-        """Run the message handler inline, or on the session's delivery task."""
-        if not self.async_handlers:
-            await self._call_handler('message', (session.sid, data))
-        elif session._enqueue_message(data):
-            self._start_delivery(session._deliver_messages())
 
     def _start_delivery(self, flow: Coroutine[Any, Any, Any]) -> None:
         """Run a session's message delivery flow concurrently with its reader."""

@@ -330,11 +330,13 @@ class BaseSocket:
     async def _receive(self, ptype: int, data: Any) -> None:
         """Act on one packet from the client."""
         # P-26
+        if ptype == MESSAGE and self._message_now(data):
+            return
         allowed = self.state.received(ptype, time.monotonic())
         if 'packet' in self.server.handlers:
             self.server._fire_observer('packet', self.sid, packet.Packet(ptype, data))
-        if ptype == MESSAGE:
-            await self.server._dispatch_message(self, data)
+        if ptype == MESSAGE:  # handled on the reader's flow (async_handlers off)
+            await self.server._call_handler('message', (self.sid, data))
         elif not allowed:
             raise UnknownPacketError('Unexpected packet type %d' % ptype)
         elif ptype == PONG:
@@ -344,6 +346,35 @@ class BaseSocket:
                     self.server._fire_observer('heartbeat', self.sid)
         elif ptype != NOOP:  # CLOSE
             await settle(self.close(wait=False, reason=self.server.reason.CLIENT_DISCONNECT))
+
+    def _message_now(self, data: Any) -> bool:
+        """Hand a message to the delivery flow without awaiting (async_handlers);
+        False when the handler must run on the reader's flow instead."""
+        server = self.server
+        if not server.async_handlers:
+            return False
+        self.state.received(MESSAGE, time.monotonic())
+        if 'packet' in server.handlers:
+            server._fire_observer('packet', self.sid, packet.Packet(MESSAGE, data))
+        if self._enqueue_message(data):
+            server._start_delivery(self._deliver_messages())
+        return True
+
+    def _message_arrived(self, message: Any) -> bool:
+        """A websocket message the driver offers while the reader waits for one:
+        handled now when that is what the reader would do with it, else False
+        (the reader gets it, in order)."""
+        server = self.server
+        if self.state.closing or self._ping_overdue():
+            return False
+        size = len(message) if type(message) is not str else _codec.utf8_len(message)
+        if size > server.max_http_buffer_size:
+            return False
+        try:
+            ptype, data, _ = _codec.decode_packet(message, packet._json_loads())
+        except DecodeError:
+            return False
+        return ptype == MESSAGE and self._message_now(data)
 
     def _enqueue_message(self, data: Any) -> bool:
         """Queue a message for the delivery task; True if one must be started."""
@@ -489,7 +520,8 @@ class BaseSocket:
         try:
             body = await self.server._read_body(environ)
             for ptype, data in self.server._decode_payload(body):
-                await self._receive(ptype, data)
+                if ptype != MESSAGE or not self._message_now(data):
+                    await self._receive(ptype, data)
         except ContentTooLongError:
             await self._close_for('payload too large', error_reason)
             raise
@@ -561,9 +593,14 @@ class BaseSocket:
         loads = packet._json_loads()
         limit = server.max_http_buffer_size
         receive = self._receive
+        take_message = self._message_now
         state = self.state
         overdue = self._ping_overdue
         wait = driver_method(ws, 'wait')
+        if wait == getattr(ws, 'wait_now', None) and hasattr(type(ws), 'offer_messages'):
+            # The driver may hand messages over as they arrive while this
+            # flow waits, without waking it: the same steps, one switch less.
+            ws.offer_messages(self._message_arrived)
         try:
             while not state.closing:
                 message = wait()
@@ -578,7 +615,8 @@ class BaseSocket:
                 if size > limit:
                     raise ContentTooLongError()
                 ptype, data, _ = _codec.decode_packet(message, loads)
-                await receive(ptype, data)
+                if ptype != MESSAGE or not take_message(data):
+                    await receive(ptype, data)
         except Exception as error:
             if isinstance(error, ContentTooLongError):
                 server.logger.warning('%s: websocket message over %d bytes', self.sid, limit)

@@ -10,14 +10,19 @@ order (pipelining), and hands the connection to a websocket on upgrade.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import sys
+from asyncio.tasks import _enter_task, _leave_task
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import httptools
 
+from .._coro import Suspended, step
 from ..async_drivers._body import PulledBody
 from ..async_drivers._environ import build_environ, set_request
+from ..base_server import WHOLE_BODY
 
 if TYPE_CHECKING:
     from .service import Service
@@ -30,6 +35,9 @@ UPGRADED = 3  # a websocket: its own heartbeat decides
 
 #: Requests parsed ahead of the one being answered before reading pauses.
 MAX_PIPELINED = 16
+
+#: Whether a task can be given its context (Python 3.11+): ``_answer_now`` needs it.
+_TASK_CONTEXTS = sys.version_info >= (3, 11)
 
 #: Reason phrases by status code, as the standard library names them.
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -150,6 +158,8 @@ class HttpConnection(asyncio.Protocol):
         'refusal',
         'worker',
         'wakeup',
+        'context',
+        'suspended',
         'seen',
     )
 
@@ -185,6 +195,11 @@ class HttpConnection(asyncio.Protocol):
         #: The task answering this connection's requests, and its wakeup.
         self.worker: asyncio.Task | None = None
         self.wakeup: asyncio.Future | None = None
+        #: The worker's context, for what ``_answer_now`` runs as the worker
+        #: (None before Python 3.11: the worker answers every request).
+        self.context: contextvars.Context | None = None
+        #: A request's answer that ``_answer_now`` began and the worker finishes.
+        self.suspended: Suspended | None = None
         #: The last two header sets: ``(raw headers, the environ they gave (never
         #: handed out: copied), where their Content-Length is (-1: none))``.
         self.seen: list[tuple[list, dict, int]] = []
@@ -240,6 +255,13 @@ class HttpConnection(asyncio.Protocol):
             # Bytes after a request that ends the connection are an error to
             # llhttp too: that request's response closes, and they are dropped.
             self._refuse_in_order(400, 'Invalid HTTP request')
+        if (
+            self.current is None
+            and self.pipeline
+            and self.wakeup is not None
+            and self.context is not None
+        ):
+            self._answer_now()
 
     def _refuse_in_order(self, status: int, text: str) -> None:
         """Refuse a request once the ones pipelined before it are answered (in order)."""
@@ -366,9 +388,12 @@ class HttpConnection(asyncio.Protocol):
         if len(self.pipeline) >= MAX_PIPELINED:
             self._pause_reading()
         if self.worker is None:
-            self.worker = self.service.spawn(self._work())
-        else:
+            if _TASK_CONTEXTS:
+                self.context = contextvars.copy_context()
+            self.worker = self.service.spawn(self._work(), self.context)
+        elif not request.engineio or self.wakeup is None or self.context is None:
             self._wake_worker()
+        # else: answered at the end of this read (data_received), by _answer_now
 
     def _wake_worker(self) -> None:
         wakeup = self.wakeup
@@ -380,29 +405,72 @@ class HttpConnection(asyncio.Protocol):
     async def _work(self) -> None:
         """Answer the connection's requests in order, until it closes or upgrades.
 
-        Requests run in this one task per connection, not in the protocol's
+        Requests run as this one task per connection, not as the protocol's
         callbacks: handlers then run inside a task, as under an ASGI server
-        (``asyncio.timeout()`` and libraries built on it need one), for the
-        cost of a wakeup per request rather than a new task.
+        (``asyncio.timeout()`` and libraries built on it need one).  An
+        Engine.IO request that arrives while this task is idle is answered on
+        the read's stack as this task (``_answer_now``); the task finishes it
+        only if it has to wait.
         """
         try:
             while self.transport is not None and self.websocket is None:
+                suspended = self.suspended
+                if suspended is not None:
+                    self.suspended = None
+                    await suspended.finish()
+                    continue
                 if self.current is not None or not self.pipeline:
                     self.wakeup = self.loop.create_future()
                     await self.wakeup
                     continue
-                request = self.pipeline.pop(0)
-                self.current = request
-                request.started = True
-                self.state = BUSY
-                if len(self.pipeline) < MAX_PIPELINED and self.refusal is None:
-                    self._resume_reading()
+                request = self._start_next()
                 if request.engineio:
                     await self._answer_engineio(request)
                 else:
                     await self.service.asgi.handle(self, request)
         finally:
             self.worker = None
+
+    def _start_next(self) -> Request:
+        """Take the next pipelined request as the one being answered."""
+        request = self.pipeline.pop(0)
+        self.current = request
+        request.started = True
+        self.state = BUSY
+        if len(self.pipeline) < MAX_PIPELINED and self.refusal is None:
+            self._resume_reading()
+        return request
+
+    def _answer_now(self) -> None:
+        """Answer the Engine.IO requests just read while the worker is idle, as the
+        worker, without waking it: it is woken only for a request that waits."""
+        worker: asyncio.Task = self.worker  # type: ignore[assignment]  # the caller checked it
+        try:
+            _enter_task(self.loop, worker)
+        except RuntimeError:  # fed from inside a task: the worker answers
+            self._wake_worker()
+            return
+        try:
+            while (
+                self.current is None
+                and self.pipeline
+                and self.pipeline[0].engineio
+                and self.transport is not None
+                and self.websocket is None
+            ):
+                step(
+                    self._answer_engineio(self._start_next()),
+                    self._hand_to_worker,
+                    context=self.context,
+                )
+        finally:
+            _leave_task(self.loop, worker)
+        if self.current is None and self.pipeline:
+            self._wake_worker()  # what is left is not Engine.IO's: the worker runs it
+
+    def _hand_to_worker(self, suspended: Suspended) -> None:
+        self.suspended = suspended
+        self._wake_worker()
 
     def finish(self, request: Request) -> None:
         """``request`` was answered: start the next one, or wait for one."""
@@ -467,7 +535,7 @@ class HttpConnection(asyncio.Protocol):
                 set_request(environ, request.method, path_text, query_text, body, protocol)
                 if seen[2] >= 0:
                     environ['CONTENT_LENGTH'] = raw[seen[2]][1].decode('latin-1')
-                return environ
+                return _with_whole_body(environ, request)
         headers = []
         length_at = -1
         for at, (name, value) in enumerate(raw):
@@ -494,7 +562,7 @@ class HttpConnection(asyncio.Protocol):
         )
         environ['engineio_fast.connection'] = self
         self.seen = [(raw, environ.copy(), length_at), *self.seen[:1]]
-        return environ
+        return _with_whole_body(environ, request)
 
     # -- responses -----------------------------------------------------------------
 
@@ -562,6 +630,7 @@ class HttpConnection(asyncio.Protocol):
         self.state = UPGRADED
         self.parser = None  # type: ignore[assignment]  # no more HTTP on this connection
         self.seen = []
+        self._wake_worker()  # idle (the upgrade was answered by _answer_now): it ends
         rest = self.upgrade_rest
         self.upgrade_rest = None
         if rest:
@@ -579,6 +648,15 @@ class HttpConnection(asyncio.Protocol):
             self.close()
         else:
             self.closing = True  # closes once its response is written
+
+
+def _with_whole_body(environ: dict, request: Request) -> dict:
+    """``environ``, with the body of a POST that arrived whole before its answer began."""
+    if request.complete and request.method == 'POST':
+        chunks = request.chunks
+        request.chunks = []
+        environ[WHOLE_BODY] = chunks[0] if len(chunks) == 1 else b''.join(chunks)
+    return environ
 
 
 def _is_long_poll(request: Request) -> bool:

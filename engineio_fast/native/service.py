@@ -4,6 +4,7 @@ server, the limits, the open connections and the idle sweep."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -138,8 +139,11 @@ class Service:
             target += b'/'
         return target.startswith(path)
 
-    def spawn(self, flow: Any) -> asyncio.Task:
-        task = self.loop.create_task(flow)
+    def spawn(self, flow: Any, context: contextvars.Context | None = None) -> asyncio.Task:
+        if context is None:
+            task = self.loop.create_task(flow)
+        else:  # Python 3.11+ (typeshed's AbstractEventLoop does not say so)
+            task = self.loop.create_task(flow, context=context)  # type: ignore[call-arg]
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task

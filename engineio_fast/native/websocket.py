@@ -11,8 +11,11 @@ awaitable forms (``base_socket.driver_method`` picks).
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextvars
 import hashlib
+from asyncio.tasks import _enter_task, _leave_task
 from typing import Any, Callable
 
 from .. import _ws
@@ -73,6 +76,7 @@ class ServerWebSocket:
         'peer_done',
         'close_sent',
         'failure',
+        'sink',
     )
 
     def __init__(self, connection: Any, max_message_size: int):
@@ -93,6 +97,8 @@ class ServerWebSocket:
         self.close_sent = False
         #: A frame-level failure (``ContentTooLongError`` or ``ConnectionAbortedError``).
         self.failure: BaseException | None = None
+        #: Offered each message first while a reader waits (``offer_messages``).
+        self.sink: Any = None
 
     # -- opening -----------------------------------------------------------------
 
@@ -141,6 +147,8 @@ class ServerWebSocket:
                 continue
             waiter = self.waiter
             if waiter is not None:
+                if self.sink is not None and not waiter.done() and self.sink(event):
+                    continue
                 self.waiter = None
                 if not waiter.done():
                     waiter.set_result(event)
@@ -164,6 +172,25 @@ class ServerWebSocket:
                 self._write(_ws.encode_close(code if code is not None else None))
             self._closed()
             self.connection.close()
+
+    def offer_messages(self, sink: Callable[[Any], bool]) -> None:
+        """While the calling task waits for a message, offer it each message as it
+        arrives: ``sink(message)`` runs as if on that task (its context, and
+        ``asyncio.current_task()``) and returns True when it handled the message."""
+        loop = self.connection.loop
+        task = asyncio.current_task()
+        if task is None:  # nothing to run as: the reader keeps getting every message
+            return
+        context = contextvars.copy_context()
+
+        def offer(message: Any) -> bool:
+            _enter_task(loop, task)
+            try:
+                return context.run(sink, message)
+            finally:
+                _leave_task(loop, task)
+
+        self.sink = offer
 
     def inbox_full(self) -> bool:
         return len(self.inbox) >= INBOX_HIGH

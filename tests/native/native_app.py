@@ -16,10 +16,12 @@ environment variable.  The JSON config (every key optional):
 
 Every line it prints is flushed.  Event lines (JSON) on stdout:
 
-- ``{"event": "connect", "sid", "remote", "scheme", "transport", "in_task", "marked"}``
-  (REMOTE_ADDR and ``wsgi.url_scheme`` of the handshake's environ; whether the
-  handler ran in a task, with ``asyncio.timeout()`` working; whether the
-  environ already held the key the handler then adds to it);
+- ``{"event": "connect", "sid", "remote", "scheme", "transport", "in_task", "marked",
+  "timed_out"}`` (REMOTE_ADDR and ``wsgi.url_scheme`` of the handshake's environ;
+  whether the handler ran in a task, with ``asyncio.timeout()`` working; whether
+  the environ already held the key the handler then adds to it; with an
+  ``X-Timeout-Probe`` request header, whether an ``asyncio.timeout()`` that
+  expires while the handler waits raised ``TimeoutError`` in it, else null);
 - ``{"event": "disconnect", "sid", "reason"}``;
 - ``{"event": "pushed", "sid", "sent", "error"}`` at the end of a push;
 - ``{"event": "body", "size", "sha256"}`` for each POST the other app read;
@@ -32,6 +34,8 @@ Engine.IO messages are echoed, except these commands:
   ``pushed`` (``sent``: how many were sent; ``error``: why it stopped, if it did);
 - ``"in task?"``: answers ``"in task: True"`` when the message handler runs in a
   task (``asyncio.timeout()`` works there), else ``"in task: False"``;
+- ``"marker?"``: answers ``"marker: <value>"``, the ``MARKER`` context variable
+  as the message handler sees it (the connect handler sets it to the sid);
 - ``"confirm <text>"``: sends ``<text>`` back with a callback, which reports
   ``{"event": "sent", "sid", "data", "error"}`` (error: exception class name or null);
 - ``"stats [<sid>]"``: answers the JSON object of ``stats()``: RSS, open
@@ -52,6 +56,7 @@ The ``other_asgi_app`` answers everything that is not Engine.IO:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
 import os
@@ -80,6 +85,8 @@ def report(**event) -> None:
     say(json.dumps(event))
 
 
+#: Set by the connect handler, read by the ``marker?`` message.
+MARKER: contextvars.ContextVar[str] = contextvars.ContextVar('MARKER', default='unset')
 eio = engineio_fast.AsyncServer(async_mode='asgi', **CONFIG.get('eio', {}))
 #: The native connection each session's handshake (or websocket) arrived on.
 connections: dict = {}
@@ -112,8 +119,10 @@ async def on_connect(sid, environ):
         transport=parse_qs(environ.get('QUERY_STRING', '')).get('transport', [None])[0],
         in_task=await in_a_task(),
         marked='native_app.mark' in environ,
+        timed_out=await timeout_fires() if 'HTTP_X_TIMEOUT_PROBE' in environ else None,
     )
     environ['native_app.mark'] = True  # must not reach another request's environ
+    MARKER.set(sid)
 
 
 async def in_a_task() -> bool:
@@ -123,6 +132,16 @@ async def in_a_task() -> bool:
     async with asyncio.timeout(5):
         await asyncio.sleep(0)
     return True
+
+
+async def timeout_fires() -> bool:
+    """Whether an ``asyncio.timeout()`` expiring while this handler waits raises in it."""
+    try:
+        async with asyncio.timeout(0.05):
+            await asyncio.sleep(5)
+    except TimeoutError:
+        return True
+    return False
 
 
 @eio.on('disconnect')
@@ -156,6 +175,8 @@ async def on_message(sid, data):
             report(event='sent', sid=sid, data=text, error=error and type(error).__name__)
 
         await eio.send(sid, text, callback=callback)
+    elif data == 'marker?':
+        await eio.send(sid, 'marker: %s' % MARKER.get())
     elif data == 'in task?':
         await eio.send(sid, 'in task: %s' % await in_a_task())
     elif isinstance(data, str) and (data == 'stats' or data.startswith('stats ')):

@@ -5,13 +5,22 @@ but never in the protocol's callbacks: a handler that uses
 ``asyncio.timeout()`` (or a library built on it, aiohttp's client say) needs
 ``asyncio.current_task()``.  Checked for the connect handler of a polling and
 of a websocket handshake, and for message handlers over both transports.
+
+A request that arrives on a kept-alive connection while its task is idle is
+answered on the read's stack, as that task; the task takes over when the
+answer has to wait.  An ``asyncio.timeout()`` entered there then cancels the
+right flow when it expires.  A websocket's messages are handed to the
+session as they arrive, in the reader task's context.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
 from native_clients import NativeApp
-from raw_clients import PollingClient, RawWebSocket
+from raw_clients import SEP, PollingClient, RawWebSocket, eio_path
 
 
 @pytest.fixture(scope='module')
@@ -36,5 +45,38 @@ def test_websocket_handlers_run_in_a_task(app):
         assert connect['in_task'] is True
         ws.send('4in task?')
         assert ws.recv() == '4in task: True'
+    finally:
+        ws.close()
+
+
+def test_a_timeout_expiring_in_a_handler_of_a_kept_alive_connection_raises_in_the_handler(app):
+    # The first request starts the connection's task; the second is answered
+    # as that task on the read's stack, and its connect handler waits past
+    # its timeout: the handler gets TimeoutError and the connection still works.
+    connection = http.client.HTTPConnection('127.0.0.1', app.port, timeout=10)
+    try:
+        for _ in range(3):
+            connection.request(
+                'GET', eio_path(EIO=4, transport='polling'), headers={'X-Timeout-Probe': '1'}
+            )
+            response = connection.getresponse()
+            body = response.read().decode()
+            assert response.status == 200, body
+            sid = json.loads(body.split(SEP)[0][1:])['sid']
+            connect = app.wait_for_event(timeout=10, event='connect', sid=sid)
+            assert connect['timed_out'] is True
+            assert connect['in_task'] is True
+    finally:
+        connection.close()
+
+
+def test_websocket_messages_see_the_context_of_the_connect_handler(app):
+    # A websocket-only session: its connect handler and its reader share the
+    # upgrade request's context, and message handlers start from the reader's.
+    ws, open_data = RawWebSocket.connect(app.port)
+    try:
+        for _ in range(3):
+            ws.send('4marker?')
+            assert ws.recv() == '4marker: %s' % open_data['sid']
     finally:
         ws.close()
