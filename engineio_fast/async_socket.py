@@ -67,19 +67,18 @@ class _Wakeup:
 class Expiries:
     """The timeouts of many waits on one loop timer (a timer costs microseconds).
 
-    While each new wait ends no sooner than the one before, as long polls
-    sharing the server's timeout do, the waits expire in the order they
-    began, and only the first of them holds a timer.  A wait that would end
-    sooner gets a timer of its own.
+    While each new wait ends no sooner than the last one still waiting, as
+    long polls sharing the server's timeout do, the waits expire in the order
+    they began, and only the first of them holds a timer.  A wait that would
+    end sooner gets a timer of its own.
     """
 
-    __slots__ = ('loop', 'waits', 'timer', 'last')
+    __slots__ = ('loop', 'waits', 'timer')
 
     def __init__(self) -> None:
         self.loop: Any = None
         self.waits: OrderedDict = OrderedDict()
         self.timer: Any = None
-        self.last = 0.0
 
     def add(self, loop: Any, waiter: asyncio.Future, timeout: float) -> Any:
         """Release ``waiter`` in ``timeout`` seconds; a timer handle to cancel, or None
@@ -89,11 +88,10 @@ class Expiries:
             self.loop = loop
             self.waits = OrderedDict()
             self.timer = None
-            self.last = 0.0
-        if deadline < self.last:
+        waits = self.waits
+        if waits and deadline < waits[next(reversed(waits))]:
             return loop.call_at(deadline, _release, waiter)
-        self.last = deadline
-        self.waits[waiter] = deadline
+        waits[waiter] = deadline
         if self.timer is None:
             self.timer = loop.call_at(deadline, self._expire)
         return None

@@ -364,17 +364,22 @@ class BaseSocket:
         """A websocket message the driver offers while the reader waits for one:
         handled now when that is what the reader would do with it, else False
         (the reader gets it, in order)."""
-        server = self.server
         if self.state.closing or self._ping_overdue():
             return False
-        size = len(message) if type(message) is not str else _codec.utf8_len(message)
-        if size > server.max_http_buffer_size:
-            return False
         try:
-            ptype, data, _ = _codec.decode_packet(message, packet._json_loads())
-        except DecodeError:
+            ptype, data = self._decode_frame(message)
+        except (ContentTooLongError, DecodeError):
             return False
         return ptype == MESSAGE and self._message_now(data)
+
+    def _decode_frame(self, message: Any) -> tuple:
+        """``(type, data)`` of a websocket message; one over the size limit refused."""
+        # H-43
+        size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
+        if size > self.server.max_http_buffer_size:
+            raise ContentTooLongError()
+        ptype, data, _ = _codec.decode_packet(message, packet._json_loads())
+        return ptype, data
 
     def _enqueue_message(self, data: Any) -> bool:
         """Queue a message for the delivery task; True if one must be started."""
@@ -590,8 +595,8 @@ class BaseSocket:
         writer = server._spawn_flow(self._websocket_writer(ws))
         self._websocket = (ws, writer)
         reason = server.reason.TRANSPORT_CLOSE
-        loads = packet._json_loads()
         limit = server.max_http_buffer_size
+        decode = self._decode_frame
         receive = self._receive
         take_message = self._message_now
         state = self.state
@@ -611,10 +616,7 @@ class BaseSocket:
                 if overdue():  # P-32
                     reason = server.reason.PING_TIMEOUT
                     break
-                size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
-                if size > limit:
-                    raise ContentTooLongError()
-                ptype, data, _ = _codec.decode_packet(message, loads)
+                ptype, data = decode(message)
                 if ptype != MESSAGE or not take_message(data):
                     await receive(ptype, data)
         except Exception as error:
@@ -664,11 +666,7 @@ class BaseSocket:
         """The next frame of a probe exchange, decoded; one over the limit refused."""
         # H-43
         message = await settle(ws.wait()) or ''
-        size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
-        if size > self.server.max_http_buffer_size:
-            raise ContentTooLongError()
-        ptype, data, _ = _codec.decode_packet(message, packet._json_loads())
-        return ptype, data
+        return self._decode_frame(message)
 
     def _expire_upgrade(self, ws: Any) -> Any:
         """Timer callback: abandon an upgrade that did not finish in time."""
