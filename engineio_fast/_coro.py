@@ -54,7 +54,7 @@ def step(flow: Coroutine, hand_over: Callable[..., Any], *args: Any, context: An
         waiting = flow.send(None) if context is None else context.run(flow.send, None)
     except StopIteration:
         return True
-    suspended = Suspended(flow, waiting)
+    suspended = Suspended(flow, waiting, context)
     if context is None:
         hand_over(suspended, *args)
     else:
@@ -65,31 +65,46 @@ def step(flow: Coroutine, hand_over: Callable[..., Any], *args: Any, context: An
 class Suspended:
     """A coroutine ``step`` ran inline until it suspended on ``waiting``."""
 
-    __slots__ = ('flow', 'waiting')
+    __slots__ = ('flow', 'waiting', 'context')
 
-    def __init__(self, flow: Coroutine, waiting: Any):
+    def __init__(self, flow: Coroutine, waiting: Any, context: Any = None):
         self.flow = flow
         self.waiting = waiting
+        #: The context the flow runs in (None: the finishing task's).
+        self.context = context
 
-    async def finish(self) -> None:
-        """Drive the flow to its end, as the task that did not run it would."""
+    async def finish(self, interrupt: BaseException | None = None) -> None:
+        """Drive the flow to its end, as the task that did not run it would.
+
+        ``interrupt`` is a cancellation that reached the finishing task before it
+        began: the flow's wait is cancelled and the flow sees it at once.
+        """
         flow = self.flow
         waiting = self.waiting
+        context = self.context
+        cancelled = interrupt
+        if cancelled is not None and getattr(waiting, '_asyncio_future_blocking', False):
+            waiting.cancel()  # as a task cancels the future it waits for
         while True:
-            if getattr(waiting, '_asyncio_future_blocking', False):
-                # Reset as the task that received it would, or awaiting it fails.
-                waiting._asyncio_future_blocking = False
-            cancelled = None
+            if cancelled is None:
+                if getattr(waiting, '_asyncio_future_blocking', False):
+                    # Reset as the task that received it would, or awaiting it fails.
+                    waiting._asyncio_future_blocking = False
+                try:
+                    await (waiting if waiting is not None else asyncio.sleep(0))
+                except Exception:  # the flow sees it when resumed
+                    pass
+                except BaseException as error:  # this task was cancelled: so is the flow
+                    cancelled = error  # (thrown in where it waits)
             try:
-                await (waiting if waiting is not None else asyncio.sleep(0))
-            except Exception:  # the flow sees it when resumed
-                pass
-            except BaseException as error:  # this task was cancelled: so is the flow
-                cancelled = error  # (thrown in where it waits)
-            try:
-                waiting = flow.send(None) if cancelled is None else flow.throw(cancelled)
+                if cancelled is None:
+                    waiting = flow.send(None) if context is None else context.run(flow.send, None)
+                else:
+                    resume = flow.throw
+                    waiting = resume(cancelled) if context is None else context.run(resume, cancelled)
             except StopIteration:
                 return
+            cancelled = None
 
     def close(self) -> None:
         """Abandon the flow: it sees ``GeneratorExit`` where it waits, and

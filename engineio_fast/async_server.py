@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from asyncio.tasks import _enter_task, _leave_task
 from typing import Any, Awaitable, Callable, Coroutine, Iterable
 
 from . import async_socket, base_server, packet
 from ._constants import MESSAGE
-from ._coro import Suspended, settle, step
+from ._coro import settle, step
 from ._timers import AsyncTimerService
 from .exceptions import SocketIsClosedError
 
@@ -105,16 +106,27 @@ class AsyncServer(base_server.BaseServer):
         # must not cancel the request that waits for it.
         await asyncio.wait((task,))
 
-    def _start_delivery(self, flow: Coroutine[Any, Any, Any]) -> None:
-        """Start a message delivery eagerly: it runs on the reader's stack (in its own
-        context, as in a task) and gets a task only if it suspends (issue 8)."""
+    def _start_delivery(self, session: Any, flow: Coroutine[Any, Any, Any]) -> None:
+        """Start a message delivery eagerly, on the caller's stack but as the session's
+        courier task (in its own context, as in a task): a handler's
+        ``asyncio.timeout()`` cancels the courier, which finishes the delivery if it
+        suspends, not the reader that received the message."""
+        loop = asyncio.get_running_loop()
+        courier = session._courier
+        if courier is None:
+            courier = session._courier = self._spawn_flow(session._run_courier())
+        caller = asyncio.current_task(loop)
+        if caller is not None:
+            _leave_task(loop, caller)
+        _enter_task(loop, courier)
         try:
-            step(flow, self._spawn_suspended, context=contextvars.copy_context())
+            step(flow, session._hand_to_courier, context=contextvars.copy_context())
         except Exception:  # as a task's would, the error stays out of the reader
             self.logger.exception('message delivery failed')
-
-    def _spawn_suspended(self, suspended: Suspended) -> None:
-        self._spawn_flow(suspended.finish())
+        finally:
+            _leave_task(loop, courier)
+            if caller is not None:
+                _enter_task(loop, caller)
 
     # -- public API --------------------------------------------------------------
 

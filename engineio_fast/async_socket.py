@@ -165,6 +165,11 @@ class AsyncSocket(base_socket.BaseSocket):
         super().__init__(server, sid)
         self._writing = False  # the writer is busy with a batch
         self._direct_send: Any = None  # the write-through's send, while _direct_ws is set
+        #: The task deliveries run as (created on the first message), its wakeup,
+        #: and a delivery that suspended for it to finish.
+        self._courier: Any = None
+        self._courier_wakeup: Any = None
+        self._courier_work: Suspended | None = None
 
     def _make_event(self, server) -> _Wakeup:
         expiries = getattr(server, '_expiries', None)
@@ -246,6 +251,49 @@ class AsyncSocket(base_socket.BaseSocket):
         """A write-through that has to wait goes to the writer, ahead of later packets."""
         self.outbox.append(_StalledWrite(write, callback))
         self._event.set()
+
+    def _hand_to_courier(self, suspended: Suspended) -> None:
+        self._courier_work = suspended
+        self._wake_courier()
+
+    def _wake_courier(self) -> None:
+        wakeup = self._courier_wakeup
+        if wakeup is not None:
+            self._courier_wakeup = None
+            if not wakeup.done():
+                wakeup.set_result(None)
+
+    async def _finish_close(self, abort: bool, reason: str) -> None:
+        await super()._finish_close(abort, reason)
+        self._wake_courier()  # the session is closed: the courier ends
+
+    async def _run_courier(self) -> None:
+        """Finish the deliveries that suspended, until the session is closed."""
+        loop = asyncio.get_running_loop()
+        interrupt = None  # a cancellation meant for the delivery handed over
+        try:
+            while True:
+                work = self._courier_work
+                if work is not None:
+                    self._courier_work = None
+                    try:
+                        await work.finish(interrupt)
+                    except Exception:
+                        self.server.logger.exception('message delivery failed')
+                    interrupt = None
+                    continue
+                if self.state.closed:
+                    return
+                self._courier_wakeup = loop.create_future()
+                try:
+                    await self._courier_wakeup
+                except asyncio.CancelledError as error:
+                    # A handler's timeout that expired before this task got to run.
+                    if self._courier_work is None:
+                        raise
+                    interrupt = error
+        finally:
+            self._courier = None
 
     def _attach_writer(self, ws) -> None:
         self._direct_ws = ws

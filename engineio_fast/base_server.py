@@ -826,7 +826,7 @@ class BaseServer(EventHandlers):
         except Exception:
             self.logger.exception('%s handler error', event)
 
-    def _start_delivery(self, flow: Coroutine[Any, Any, Any]) -> None:
+    def _start_delivery(self, session: Any, flow: Coroutine[Any, Any, Any]) -> None:
         """Run a session's message delivery flow concurrently with its reader."""
         self._spawn_flow(flow)
 

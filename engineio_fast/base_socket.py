@@ -357,7 +357,7 @@ class BaseSocket:
         if 'packet' in server.handlers:
             server._fire_observer('packet', self.sid, packet.Packet(MESSAGE, data))
         if self._enqueue_message(data):
-            server._start_delivery(self._deliver_messages())
+            server._start_delivery(self, self._deliver_messages())
         return True
 
     def _message_arrived(self, message: Any) -> bool:

@@ -469,6 +469,7 @@ class HttpConnection(asyncio.Protocol):
             self._wake_worker()  # what is left is not Engine.IO's: the worker runs it
 
     def _hand_to_worker(self, suspended: Suspended) -> None:
+        suspended.context = None  # the worker runs in that context already
         self.suspended = suspended
         self._wake_worker()
 

@@ -22,7 +22,10 @@ with a graceful shutdown (lifespan ``shutdown`` included).  The JSON config
   ``RuntimeError('<phase> hook failed')``.
 - ``lifespan``: uvicorn's lifespan setting (default ``'on'``).
 
-The engine is an ``AsyncServer(async_mode='asgi')`` that echoes messages.
+The engine is an ``AsyncServer(async_mode='asgi')`` that echoes messages,
+except ``"timeout?"`` and ``"timeout now?"``: the handler waits in an
+``asyncio.timeout()`` of 50 ms (or 0) and answers ``"timed out"`` when that
+raised ``TimeoutError`` in it, else ``"not timed out"``.
 Lines are flushed as printed, so the tests can wait for them (bounded).
 """
 
@@ -111,8 +114,19 @@ async def other_app(scope, receive, send):
 eio = engineio_fast.AsyncServer(async_mode='asgi')
 
 
+#: The timeout each question waits in.
+TIMEOUTS = {'timeout?': 0.05, 'timeout now?': 0}
+
+
 @eio.on('message')
 async def on_message(sid, data):
+    if isinstance(data, str) and data in TIMEOUTS:
+        try:
+            async with asyncio.timeout(TIMEOUTS[data]):
+                await asyncio.sleep(5)
+            data = 'not timed out'
+        except TimeoutError:
+            data = 'timed out'
     await eio.send(sid, data)
 
 

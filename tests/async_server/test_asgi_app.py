@@ -29,7 +29,14 @@ import engineio
 import pytest
 import websocket
 from children import ChildProcess, python_env
-from raw_clients import TIMEOUT, Response, http_request, websocket_handshake
+from raw_clients import (
+    TIMEOUT,
+    PollingClient,
+    RawWebSocket,
+    Response,
+    http_request,
+    websocket_handshake,
+)
 
 import engineio_fast
 from engineio_fast.async_drivers import asgi
@@ -248,6 +255,32 @@ def test_reference_async_client_upgrades_and_echoes_on_a_custom_path(start_app):
             await asyncio.wait_for(client.disconnect(abort=True), TIMEOUT)
 
     assert asyncio.run(asyncio.wait_for(scenario(), 3 * TIMEOUT)) == {'via': 'custom path'}
+
+
+@pytest.mark.parametrize('question', ['timeout?', 'timeout now?'])
+def test_a_timeout_expiring_in_a_message_handler_raises_in_the_handler(app, question):
+    """A message handler's ``asyncio.timeout()`` cancels the handler only.
+
+    Over websocket and polling the handler gets ``TimeoutError`` and the session
+    goes on; the server logs no error (the timeout must not cancel the session's
+    reader or a request).
+    """
+    ws, _ = RawWebSocket.connect(app.port)
+    try:
+        for _ in range(2):
+            ws.send('4' + question)
+            assert ws.recv() == '4timed out'
+        ws.send('4still there')
+        assert ws.recv() == '4still there'
+    finally:
+        ws.close()
+    client = PollingClient(app)
+    for _ in range(2):
+        assert client.post('4' + question).status == 200
+        assert client.get_until(['4timed out']) == ['4timed out']
+    assert client.post('4still there').status == 200
+    assert client.get_until(['4still there']) == ['4still there']
+    assert 'Traceback' not in app.stderr, app.stderr
 
 
 def test_engineio_path_none_sends_every_http_and_websocket_request_to_the_engine(start_app, site):

@@ -34,6 +34,9 @@ Engine.IO messages are echoed, except these commands:
   ``pushed`` (``sent``: how many were sent; ``error``: why it stopped, if it did);
 - ``"in task?"``: answers ``"in task: True"`` when the message handler runs in a
   task (``asyncio.timeout()`` works there), else ``"in task: False"``;
+- ``"timeout?"``: answers ``"timed out"`` when an ``asyncio.timeout()`` that expires
+  while the message handler waits raises ``TimeoutError`` in it, else ``"not timed out"``;
+  ``"timeout now?"`` does the same with a timeout that expires at once (``0``);
 - ``"marker?"``: answers ``"marker: <value>"``, the ``MARKER`` context variable
   as the message handler sees it (the connect handler sets it to the sid);
 - ``"confirm <text>"``: sends ``<text>`` back with a callback, which reports
@@ -134,10 +137,10 @@ async def in_a_task() -> bool:
     return True
 
 
-async def timeout_fires() -> bool:
+async def timeout_fires(delay: float = 0.05) -> bool:
     """Whether an ``asyncio.timeout()`` expiring while this handler waits raises in it."""
     try:
-        async with asyncio.timeout(0.05):
+        async with asyncio.timeout(delay):
             await asyncio.sleep(5)
     except TimeoutError:
         return True
@@ -175,6 +178,10 @@ async def on_message(sid, data):
             report(event='sent', sid=sid, data=text, error=error and type(error).__name__)
 
         await eio.send(sid, text, callback=callback)
+    elif data == 'timeout?':
+        await eio.send(sid, 'timed out' if await timeout_fires() else 'not timed out')
+    elif data == 'timeout now?':
+        await eio.send(sid, 'timed out' if await timeout_fires(0) else 'not timed out')
     elif data == 'marker?':
         await eio.send(sid, 'marker: %s' % MARKER.get())
     elif data == 'in task?':
