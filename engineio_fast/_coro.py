@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from types import CoroutineType
 from typing import Any, Callable, Coroutine, TypeVar
 
 _T = TypeVar('_T')
@@ -39,6 +40,11 @@ async def settle(value: Any) -> Any:
     if inspect.isawaitable(value):
         return await value
     return value
+
+
+def must_await(value: Any) -> bool:
+    """Whether a handler's result is awaitable (a coroutine, the usual case, first)."""
+    return type(value) is CoroutineType or (value is not None and inspect.isawaitable(value))
 
 
 def step(flow: Coroutine, hand_over: Callable[..., Any], *args: Any, context: Any = None) -> bool:
@@ -97,11 +103,8 @@ class Suspended:
                 except BaseException as error:  # this task was cancelled: so is the flow
                     cancelled = error  # (thrown in where it waits)
             try:
-                if cancelled is None:
-                    waiting = flow.send(None) if context is None else context.run(flow.send, None)
-                else:
-                    resume = flow.throw
-                    waiting = resume(cancelled) if context is None else context.run(resume, cancelled)
+                resume: Callable[[Any], Any] = flow.send if cancelled is None else flow.throw
+                waiting = resume(cancelled) if context is None else context.run(resume, cancelled)
             except StopIteration:
                 return
             cancelled = None

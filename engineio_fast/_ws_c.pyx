@@ -22,6 +22,7 @@ from .exceptions import EncodeError, WebSocketProtocolError
 
 
 cdef extern from "Python.h":
+    bint Py_UNICODE_ISNUMERIC(Py_UCS4 ch)
     object PyUnicode_DecodeUTF8(const char* data, Py_ssize_t size, const char* errors)
     const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
     Py_ssize_t PY_SSIZE_T_MAX
@@ -108,6 +109,61 @@ cdef str _unmask_text(const unsigned char* src, Py_ssize_t n, const unsigned cha
             PyMem_Free(buf)
 
 
+cdef inline bint _json_can_start(Py_UCS4 ch) noexcept:
+    """Whether ``ch`` may begin a JSON value: the codec's set."""
+    return ch < 128 and ch in ' \t\n\r"{[-tfnNI0123456789'
+
+
+cdef object _split_packet(str text, int strict):
+    """``(type, data)`` of a text Engine.IO packet whose data the codec would keep
+    as text without a JSON attempt, else ``text`` unchanged (the twin's rule)."""
+    cdef Py_ssize_t n = len(text)
+    cdef Py_UCS4 first, lead
+    if n == 0:
+        return text
+    first = text[0]
+    if first < u'0' or first > u'7':
+        return text
+    if n == 1:
+        return (<int>first - 48, '')
+    lead = text[1]
+    if Py_UNICODE_ISNUMERIC(lead) or (strict and not _json_can_start(lead)):
+        return (<int>first - 48, text[1:])
+    return text
+
+
+cdef object _unmask_packet(
+    const unsigned char* src, Py_ssize_t n, const unsigned char* mask, int strict
+):
+    """``_split_packet`` of the unmasked text, the data decoded without the whole."""
+    cdef unsigned char stack[_STACK_TEXT]
+    cdef unsigned char* buf = stack
+    cdef unsigned char first, lead
+    if n < 2:
+        return _split_packet(_unmask_text(src, n, mask), strict)
+    if n > _STACK_TEXT:
+        buf = <unsigned char*>PyMem_Malloc(n)
+        if buf == NULL:
+            raise MemoryError()
+    try:
+        _unmask(buf, src, n, mask)
+        first = buf[0]
+        lead = buf[1]
+        try:
+            if (
+                c'0' <= first <= c'7'
+                and lead < 128
+                and (c'0' <= lead <= c'9' or (strict and not _json_can_start(lead)))
+            ):
+                return (first - 48, PyUnicode_DecodeUTF8(<const char*>buf + 1, n - 1, NULL))
+            return _split_packet(PyUnicode_DecodeUTF8(<const char*>buf, n, NULL), strict)
+        except UnicodeDecodeError:
+            raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
+    finally:
+        if buf != stack:
+            PyMem_Free(buf)
+
+
 cdef tuple _close_event(bytes payload):
     """``(CLOSE, code or None, reason)`` from a close frame's payload."""
     cdef Py_ssize_t n = len(payload)
@@ -147,6 +203,8 @@ cdef class FrameReader:
     cdef Py_ssize_t _size
     # Set while feed runs: _parse holds a pointer into _buf across Python calls.
     cdef bint _busy
+    # -1, or whether the JSON decoder is strict (split_packets).
+    cdef int _split
 
     def __init__(self, max_message_size, inflate=None):
         max_message_size = index(max_message_size)
@@ -157,6 +215,16 @@ cdef class FrameReader:
         self._max_obj = max_message_size
         self._inflate = inflate
         self._fragments = []
+        self._split = -1
+
+    def split_packets(self, strict_json):
+        """From now on, return text Engine.IO packets split as ``(type, data)``.
+
+        :param strict_json: the codec's ``loads`` accepts exactly the JSON
+                            grammar, so text that cannot start a JSON value is
+                            never given to it.
+        """
+        self._split = 1 if strict_json else 0
 
     def __dealloc__(self):
         PyMem_Free(self._buf)
@@ -165,7 +233,8 @@ cdef class FrameReader:
         """Add ``data`` and return the events of every frame it completes.
 
         :param data: the next bytes from the client, split anywhere.
-        :returns: in stream order, ``str`` and ``bytes`` messages,
+        :returns: in stream order, ``str`` and ``bytes`` messages (and
+                  ``(type, data)`` packets after ``split_packets``),
                   ``(PING, payload)``, ``(PONG, payload)`` and
                   ``(CLOSE, code or None, reason)`` tuples.
         :raises WebSocketProtocolError: the client broke the protocol; the events
@@ -313,7 +382,10 @@ cdef class FrameReader:
                 self._fragments = [_unmask_bytes(data, length, mask)]
                 self._size = length
             elif opcode == _TEXT and not first & 0x40:
-                events.append(_unmask_text(data, length, mask))
+                if self._split < 0:
+                    events.append(_unmask_text(data, length, mask))
+                else:
+                    events.append(_unmask_packet(data, length, mask, self._split))
             else:
                 events.append(
                     self._message(opcode, first & 0x40, _unmask_bytes(data, length, mask))
@@ -336,9 +408,10 @@ cdef class FrameReader:
         if opcode == _BINARY:
             return payload
         try:
-            return payload.decode('utf-8')
+            text = payload.decode('utf-8')
         except UnicodeDecodeError:
             raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
+        return text if self._split < 0 else _split_packet(text, self._split)
 
 
 cdef bytes _build(const unsigned char* data, Py_ssize_t size, int opcode, bint rsv1):

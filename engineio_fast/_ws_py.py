@@ -12,6 +12,13 @@ drops a prefix without copying the rest).
 A ``WebSocketProtocolError`` loses the events parsed before it in the same
 ``feed`` call and leaves the reader unusable: the caller closes the
 connection with the error's code.
+
+After ``split_packets()``, a text message that is an Engine.IO packet with
+plain text data (type ``0`` to ``7``, then a digit, or with strict JSON
+anything that cannot start a JSON value) comes out as ``(type, data)``,
+exactly as the codec's ``decode_packet`` reads it.  Any other text stays a
+``str`` for the codec.  Control events are told apart by their opcode (8
+and up).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ PING = 0x9
 PONG = 0xA
 
 _OPCODES = frozenset((0, TEXT, BINARY, CLOSE, PING, PONG))
+#: Characters that may begin a JSON value: the codec's set.
+_JSON_FIRST_CHARS = frozenset(' \t\n\r"{[-tfnNI0123456789')
 _HEADER_16 = struct.Struct('!BBH').pack
 _HEADER_64 = struct.Struct('!BBQ').pack
 _EMPTY_CLOSE = b'\x88\x00'
@@ -49,6 +58,19 @@ def _unmask(data: bytes | bytearray, mask: bytes | bytearray) -> bytes:
         return b''
     key = (mask * ((n + 3) >> 2))[:n]
     return (int.from_bytes(data, 'little') ^ int.from_bytes(key, 'little')).to_bytes(n, 'little')
+
+
+def _split_packet(text: str, strict: bool) -> str | tuple:
+    """``(type, data)`` of a text Engine.IO packet whose data the codec would keep
+    as text without a JSON attempt, else ``text`` unchanged."""
+    if not text or not '0' <= text[0] <= '7':
+        return text
+    if len(text) == 1:
+        return (ord(text[0]) - 48, '')
+    lead = text[1]
+    if lead.isnumeric() or (strict and lead not in _JSON_FIRST_CHARS):
+        return (ord(text[0]) - 48, text[1:])
+    return text
 
 
 def _close_event(payload: bytes) -> tuple:
@@ -88,12 +110,24 @@ class FrameReader:
         self._compressed = False
         self._fragments: list[bytes] = []
         self._size = 0
+        #: None, or whether the JSON decoder is strict (``split_packets``).
+        self._split: bool | None = None
+
+    def split_packets(self, strict_json: bool) -> None:
+        """From now on, return text Engine.IO packets split as ``(type, data)``.
+
+        :param strict_json: the codec's ``loads`` accepts exactly the JSON
+                            grammar, so text that cannot start a JSON value is
+                            never given to it.
+        """
+        self._split = bool(strict_json)
 
     def feed(self, data: bytes | bytearray | memoryview) -> list:
         """Add ``data`` and return the events of every frame it completes.
 
         :param data: the next bytes from the client, split anywhere.
-        :returns: in stream order, ``str`` and ``bytes`` messages,
+        :returns: in stream order, ``str`` and ``bytes`` messages (and
+                  ``(type, data)`` packets after ``split_packets``),
                   ``(PING, payload)``, ``(PONG, payload)`` and
                   ``(CLOSE, code or None, reason)`` tuples.
         :raises WebSocketProtocolError: the client broke the protocol; the events
@@ -190,7 +224,7 @@ class FrameReader:
         if not second & 0x80:
             raise WebSocketProtocolError(1002, 'client frame is not masked')
 
-    def _message(self, opcode: int, compressed: int, payload: bytes) -> str | bytes:
+    def _message(self, opcode: int, compressed: int, payload: bytes) -> str | bytes | tuple:
         """A complete message: inflated if compressed, decoded if text."""
         if compressed:
             # _check_header refused RSV1 when no inflater was negotiated.
@@ -198,9 +232,10 @@ class FrameReader:
         if opcode == BINARY:
             return payload
         try:
-            return payload.decode('utf-8')
+            text = payload.decode('utf-8')
         except UnicodeDecodeError:
             raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
+        return text if self._split is None else _split_packet(text, self._split)
 
 
 def encode_frame(

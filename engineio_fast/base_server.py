@@ -15,7 +15,6 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Iterable, Iterator
 
 from . import _codec, _constants, _ws_compression, packet, payload
@@ -27,7 +26,7 @@ from ._constants import (
     NOOP,
     OPEN,
 )
-from ._coro import settle
+from ._coro import must_await, settle
 from ._events import EventHandlers
 from ._logging import choose_logger
 from ._protocol import http, worker_sid
@@ -784,10 +783,7 @@ class BaseServer(EventHandlers):
                 result = handler(args[0])
             else:
                 result = handler(*args)
-            awaitable = type(result) is CoroutineType or (
-                result is not None and inspect.isawaitable(result)
-            )
-            if awaitable:
+            if must_await(result):
                 result = await result
             return result
         except Exception:

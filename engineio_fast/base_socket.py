@@ -35,8 +35,9 @@ from operator import attrgetter
 from typing import Any, Callable, NoReturn
 
 from . import _codec, packet
+from . import json as _safe_json
 from ._constants import CLOSE, MESSAGE, MESSAGE_TOO_BIG, NOOP, PING, PONG
-from ._coro import settle
+from ._coro import must_await, settle
 from ._protocol import http
 from ._protocol import session as protocol
 from .exceptions import (
@@ -374,6 +375,8 @@ class BaseSocket:
 
     def _decode_frame(self, message: Any) -> tuple:
         """``(type, data)`` of a websocket message; one over the size limit refused."""
+        if type(message) is tuple:  # split by the driver, whose reader has the same limit
+            return message
         # H-43
         size = len(message) if isinstance(message, bytes) else _codec.utf8_len(message)
         if size > self.server.max_http_buffer_size:
@@ -397,7 +400,8 @@ class BaseSocket:
         it, so they are handled first and the disconnect comes last.
         """
         # P-25
-        call_handler = self.server._call_handler
+        server = self.server
+        handlers = server.handlers
         sid = self.sid
         while True:
             with self._inbox_lock:
@@ -408,7 +412,16 @@ class BaseSocket:
                     break
                 self._inbox = []
             for data in batch:
-                await call_handler('message', (sid, data))
+                # server._call_handler('message', ...) inline: one coroutine less each.
+                handler = handlers.get('message')
+                if handler is None:
+                    continue
+                try:
+                    result = handler(sid, data)
+                    if must_await(result):
+                        await result
+                except Exception:
+                    server.logger.exception('message handler error')
         if deferred_close is not None:
             await self._finish_close(*deferred_close)
 
@@ -604,8 +617,10 @@ class BaseSocket:
         wait = driver_method(ws, 'wait')
         if wait == getattr(ws, 'wait_now', None) and hasattr(type(ws), 'offer_messages'):
             # The driver may hand messages over as they arrive while this
-            # flow waits, without waking it: the same steps, one switch less.
+            # flow waits, without waking it: the same steps, one switch less;
+            # and its frame reader splits plain text packets itself.
             ws.offer_messages(self._message_arrived)
+            ws.split_packets(packet._json_loads() in _safe_json._STRICT_LOADS)
         try:
             while not state.closing:
                 message = wait()
@@ -737,7 +752,9 @@ class BaseSocket:
 
 
 #: What a websocket's ``wait()`` returns when it does not have to wait.
-_MESSAGE_TYPES = (str, bytes, bytearray)
+#: What a driver's ``wait`` returns, not awaited: messages, and ``(type, data)``
+#: packets a driver's reader split (``split_packets``).
+_MESSAGE_TYPES = (str, bytes, bytearray, tuple)
 
 
 def driver_method(ws: Any, name: str) -> Any:

@@ -27,6 +27,8 @@ from ..exceptions import ContentTooLongError, WebSocketProtocolError
 
 GOING_AWAY = 1001
 _GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+#: What ``wait_now`` returns that is not a future: messages and split packets.
+_MESSAGE_TYPES = (str, bytes, tuple)
 #: Messages buffered for a reader that lags before the connection stops reading.
 INBOX_HIGH = 64
 #: The last message framed and its frame: a broadcast sends one encoded
@@ -142,7 +144,7 @@ class ServerWebSocket:
             return
         inbox = self.inbox
         for event in events:
-            if type(event) is tuple:
+            if type(event) is tuple and event[0] >= _ws.CLOSE:
                 self._control(event)
                 continue
             waiter = self.waiter
@@ -192,11 +194,16 @@ class ServerWebSocket:
 
         self.sink = offer
 
+    def split_packets(self, strict_json: bool) -> None:
+        """Have the frame reader split text Engine.IO packets into ``(type, data)``."""
+        self.reader.split_packets(strict_json)
+
     def inbox_full(self) -> bool:
         return len(self.inbox) >= INBOX_HIGH
 
     def wait_now(self) -> Any:
-        """The next message (str or bytes), None once closed; a future when none is buffered.
+        """The next message (str, bytes or a split packet), None once closed; a future
+        when none is buffered.
 
         A frame-level failure raises ``ContentTooLongError`` (over the size
         limit) or ``ConnectionAbortedError`` (an invalid frame or a failure
@@ -239,7 +246,7 @@ class ServerWebSocket:
     async def wait(self) -> Any:
         """``await ws.wait()``: the next message, None once closed."""
         message = self.wait_now()
-        if message is not None and type(message) is not str and type(message) is not bytes:
+        if message is not None and type(message) not in _MESSAGE_TYPES:
             message = await message
         return message
 

@@ -21,6 +21,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import any_text
 
+from engineio_fast import _codec_py
+from engineio_fast import json as strict_json
 from engineio_fast._ws_compression import WebSocketCompression
 from engineio_fast._ws_deflate import PerMessageDeflate, negotiate
 from engineio_fast.exceptions import EncodeError, WebSocketProtocolError
@@ -104,12 +106,17 @@ def typed(event: Any) -> Any:
     return (type(event), event)
 
 
-def run(module: ModuleType, pieces: list, limit: int, inflate: Any = None) -> list:
+def run(
+    module: ModuleType, pieces: list, limit: int, inflate: Any = None, split: bool | None = None
+) -> list:
     """What feeding ``pieces`` did: events per feed, then the protocol error if any.
 
+    ``split``: None, or the ``strict_json`` of ``split_packets`` called first.
     Any exception other than WebSocketProtocolError escapes and fails the test.
     """
     reader = module.FrameReader(limit, inflate)
+    if split is not None:
+        reader.split_packets(split)
     outcome = []
     for piece in pieces:
         try:
@@ -732,6 +739,75 @@ def test_encode_close_reads_back(ws):
     assert ws.FrameReader(LIMIT).feed(frame) == [(CLOSE, 1011, 'oops')]
 
 
+# -- Engine.IO packets (split_packets) -------------------------------------------------------------
+
+#: Text whose first two characters are what the split looks at.
+PACKET_TEXTS = st.builds(
+    lambda head, rest: head + rest,
+    st.text(st.sampled_from('0123456789b{ "-x\u00e9\u00b2\u0663\u4e00'), max_size=2),
+    any_text(40),
+)
+
+
+def lenient_loads(text: str) -> Any:
+    """A JSON decoder the codec does not know to be strict."""
+    return strict_json.loads(text)
+
+
+@pytest.mark.parametrize(
+    'text, strict, expected',
+    [
+        ('4hello', True, (4, 'hello')),
+        ('4hello', False, '4hello'),
+        ('4', True, (4, '')),
+        ('41', False, (4, '1')),
+        ('2probe', True, (2, 'probe')),
+        ('6', False, (6, '')),
+        ('4{"a":1}', True, '4{"a":1}'),
+        ('4 x', True, '4 x'),
+        ('8x', True, '8x'),
+        ('b4AA', True, 'b4AA'),
+        ('4\u00e9t\u00e9', True, (4, '\u00e9t\u00e9')),
+        ('', True, ''),
+    ],
+)
+def test_split_packets_examples(ws, text, strict, expected):
+    """issue 17: plain text packets come out split; JSON-looking text stays for the codec."""
+    reader = ws.FrameReader(LIMIT)
+    reader.split_packets(strict)
+    assert typed_list(reader.feed(client_frame(text.encode(), TEXT))) == typed_list([expected])
+
+
+def typed_list(events: list) -> list:
+    return [(type(event), event) for event in events]
+
+
+@given(text=PACKET_TEXTS, strict=st.booleans(), fragments=st.integers(1, 3), key=KEYS)
+@example(text='4' + 'x' * 600, strict=True, fragments=1, key=b'\x01\x02\x03\x04')
+def test_split_packets_reads_as_the_codec(ws, text, strict, fragments, key):
+    """Property (issue 17): a split packet is what ``decode_packet`` reads from the text,
+    with a type below the control opcodes; anything else is the text itself."""
+    data = text.encode('utf-8')
+    cut = len(data) // fragments
+    chunks = [data[:cut], data[cut : 2 * cut], data[2 * cut :]][: fragments - 1] + (
+        [data[(fragments - 1) * cut :]]
+    )
+    stream = b''.join(
+        client_frame(chunk, TEXT if i == 0 else CONTINUATION, fin=i == len(chunks) - 1, key=key)
+        for i, chunk in enumerate(chunks)
+    )
+    reader = ws.FrameReader(LIMIT)
+    reader.split_packets(strict)
+    [event] = reader.feed(stream)
+    if type(event) is tuple:
+        assert 0 <= event[0] < CLOSE
+        loads = strict_json.loads if strict else lenient_loads
+        assert event == _codec_py.decode_packet(text, loads)[:2]
+        assert type(event[1]) is str
+    else:
+        assert type(event) is str and event == text
+
+
 # -- parity ----------------------------------------------------------------------------------------
 
 
@@ -744,28 +820,32 @@ def call(fn: Callable, *args: Any) -> tuple:
     return ('return', type(result), result)
 
 
-def assert_same_run(ws_py, ws_c, pieces, limit, deflate_options) -> None:
+def assert_same_run(ws_py, ws_c, pieces, limit, deflate_options, split=None) -> None:
     """Both twins do the same with ``pieces`` (a fresh inflater each when given)."""
     make = (
         (lambda: PerMessageDeflate(1, 0, **deflate_options))
         if deflate_options is not None
         else (lambda: None)
     )
-    py = run(ws_py, pieces, limit, make())
-    c = run(ws_c, pieces, limit, make())
+    py = run(ws_py, pieces, limit, make(), split)
+    c = run(ws_c, pieces, limit, make(), split)
     assert py == c, 'pieces %r:\n  py -> %r\n   c -> %r' % (pieces, py, c)
 
 
 LIMITS = st.sampled_from([0, 1, 5, 100, 200, LIMIT])
 DEFLATE = st.none() | st.fixed_dictionaries({'client_no_context_takeover': st.booleans()})
+#: ``split_packets`` not called, or called with strict or lenient JSON.
+SPLIT = st.sampled_from([None, True, False])
 
 
-@given(data=st.binary(max_size=400), cuts=cuts_for(), limit=LIMITS, deflate=DEFLATE)
-@example(data=bytes.fromhex('818537fa213d7f9f4d5158'), cuts=[], limit=LIMIT, deflate=None)
-@example(data=bytes([0x82, 0xFF]) + b'\xff' * 8, cuts=[3], limit=LIMIT, deflate=None)
-def test_parity_on_any_bytes(ws_py, ws_c, data, cuts, limit, deflate):
+@given(data=st.binary(max_size=400), cuts=cuts_for(), limit=LIMITS, deflate=DEFLATE, split=SPLIT)
+@example(
+    data=bytes.fromhex('818537fa213d7f9f4d5158'), cuts=[], limit=LIMIT, deflate=None, split=None
+)
+@example(data=bytes([0x82, 0xFF]) + b'\xff' * 8, cuts=[3], limit=LIMIT, deflate=None, split=None)
+def test_parity_on_any_bytes(ws_py, ws_c, data, cuts, limit, deflate, split):
     """Property: arbitrary bytes, split anywhere, do the same on both twins."""
-    assert_same_run(ws_py, ws_c, pieces_of(data, cuts), limit, deflate)
+    assert_same_run(ws_py, ws_c, pieces_of(data, cuts), limit, deflate, split)
 
 
 @st.composite
@@ -794,19 +874,25 @@ def mutated_streams(draw: Callable) -> bytes:
     one_byte=st.booleans(),
     limit=LIMITS,
     deflate=DEFLATE,
+    split=SPLIT,
 )
-def test_parity_on_mutated_frames(ws_py, ws_c, stream, cuts, one_byte, limit, deflate):
+def test_parity_on_mutated_frames(ws_py, ws_c, stream, cuts, one_byte, limit, deflate, split):
     """Property: nearly valid streams (flipped bits, bad lengths, bad UTF-8) agree on both twins."""
     pieces = (
         [stream[i : i + 1] for i in range(len(stream))] if one_byte else pieces_of(stream, cuts)
     )
-    assert_same_run(ws_py, ws_c, pieces, limit, deflate)
+    assert_same_run(ws_py, ws_c, pieces, limit, deflate, split)
 
 
-@given(stream=streams(), cuts=cuts_for(), kind=st.sampled_from([bytes, bytearray, memoryview]))
-def test_parity_on_valid_streams_and_buffer_types(ws_py, ws_c, stream, cuts, kind):
+@given(
+    stream=streams(),
+    cuts=cuts_for(),
+    kind=st.sampled_from([bytes, bytearray, memoryview]),
+    split=SPLIT,
+)
+def test_parity_on_valid_streams_and_buffer_types(ws_py, ws_c, stream, cuts, kind, split):
     pieces = [kind(piece) for piece in pieces_of(stream[0], cuts)]
-    assert_same_run(ws_py, ws_c, pieces, LIMIT, None)
+    assert_same_run(ws_py, ws_c, pieces, LIMIT, None, split)
 
 
 PAYLOADS = (
