@@ -92,7 +92,11 @@ class Expiries:
         if waits and deadline < waits[next(reversed(waits))]:
             return loop.call_at(deadline, _release, waiter)
         waits[waiter] = deadline
-        if self.timer is None:
+        timer = self.timer
+        if timer is None or deadline < timer.when():
+            # (the timer of waits that all ended early may be due later)
+            if timer is not None:
+                timer.cancel()
             self.timer = loop.call_at(deadline, self._expire)
         return None
 

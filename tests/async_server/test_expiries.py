@@ -43,6 +43,22 @@ def test_waits_in_deadline_order_share_one_timer_and_each_expires_on_time():
         assert 0.18 <= seconds < 1.0
 
 
+def test_a_short_wait_after_longer_ones_ended_early_expires_on_time():
+    # The first wait ends early and is forgotten, but the shared timer stays
+    # armed for its deadline: a shorter wait after it must not wait for that.
+    async def main():
+        expiries = Expiries()
+        first = _Wakeup(expiries)
+        waiting = asyncio.ensure_future(timed_wait(first, 5.0))
+        await asyncio.sleep(0.01)
+        first.set()
+        await waiting
+        assert not expiries.waits
+        return await timed_wait(_Wakeup(expiries), 0.1)
+
+    assert 0.09 <= run(main()) < 1.0
+
+
 def test_a_wait_ending_sooner_than_the_last_gets_its_own_timer():
     async def main():
         expiries = Expiries()
