@@ -19,6 +19,7 @@ __all__ = [
     'FrameReader',
     'encode_close',
     'encode_frame',
+    'encode_text_packet',
 ]
 
 if TYPE_CHECKING:
@@ -37,3 +38,4 @@ PONG = _backend.PONG
 FrameReader = _backend.FrameReader
 encode_close = _backend.encode_close
 encode_frame = _backend.encode_frame
+encode_text_packet = _backend.encode_text_packet

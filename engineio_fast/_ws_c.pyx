@@ -414,11 +414,15 @@ cdef class FrameReader:
         return text if self._split < 0 else _split_packet(text, self._split)
 
 
-cdef bytes _build(const unsigned char* data, Py_ssize_t size, int opcode, bint rsv1):
-    """An unmasked FIN frame around ``data``."""
+cdef bytes _build(
+    const unsigned char* data, Py_ssize_t size, int opcode, bint rsv1, int prefix=-1
+):
+    """An unmasked FIN frame around ``data`` (after the byte ``prefix``, if >= 0)."""
     cdef Py_ssize_t head, i
     cdef bytes frame
     cdef unsigned char* out
+    if prefix >= 0:
+        size += 1
     if opcode >= _CLOSE:
         if size > 125:
             raise EncodeError('control frame payload over 125 bytes')
@@ -438,6 +442,10 @@ cdef bytes _build(const unsigned char* data, Py_ssize_t size, int opcode, bint r
         out[1] = 127
         for i in range(8):
             out[9 - i] = <unsigned char>(<uint64_t>size >> (8 * i))
+    if prefix >= 0:
+        out[head] = <unsigned char>prefix
+        head += 1
+        size -= 1
     memcpy(out + head, data, size)
     return frame
 
@@ -466,6 +474,27 @@ def encode_frame(payload, int opcode=0, bint rsv1=False):
         return _build(<const unsigned char*>view.buf, view.len, opcode or _BINARY, rsv1)
     finally:
         PyBuffer_Release(&view)
+
+
+def encode_text_packet(packet_type, text):
+    """The TEXT frame of an Engine.IO packet with text data: ``str(packet_type) + text``.
+
+    :param packet_type: the packet type, an int.
+    :param text: the packet's data, a ``str``.
+    """
+    cdef const char* utf8
+    cdef Py_ssize_t size
+    if type(packet_type) is not int:
+        raise TypeError('packet type must be int, not %s' % type(packet_type).__name__)
+    if type(text) is not str:
+        raise TypeError('packet text must be str, not %s' % type(text).__name__)
+    if not 0 <= packet_type <= 9:
+        return encode_frame(str(packet_type) + text, _TEXT)
+    try:
+        utf8 = PyUnicode_AsUTF8AndSize(text, &size)
+    except UnicodeEncodeError:
+        raise EncodeError('frame text is not valid UTF-8') from None
+    return _build(<const unsigned char*>utf8, size, _TEXT, False, 48 + <int>packet_type)
 
 
 def encode_close(code=None, reason=''):

@@ -284,6 +284,19 @@ def encode_frame(
     return header + payload
 
 
+def encode_text_packet(packet_type: int, text: str) -> bytes:
+    """The TEXT frame of an Engine.IO packet with text data: ``str(packet_type) + text``.
+
+    :param packet_type: the packet type, an int.
+    :param text: the packet's data, a ``str``.
+    """
+    if type(packet_type) is not int:
+        raise TypeError('packet type must be int, not %s' % type(packet_type).__name__)
+    if type(text) is not str:
+        raise TypeError('packet text must be str, not %s' % type(text).__name__)
+    return encode_frame(str(packet_type) + text, TEXT)
+
+
 def encode_close(code: int | None = None, reason: str = '') -> bytes:
     """A close frame: empty when ``code`` is None, else the code and ``reason``."""
     if code is None:

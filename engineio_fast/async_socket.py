@@ -169,6 +169,7 @@ class AsyncSocket(base_socket.BaseSocket):
         super().__init__(server, sid)
         self._writing = False  # the writer is busy with a batch
         self._direct_send: Any = None  # the write-through's send, while _direct_ws is set
+        self._direct_packets = False  # _direct_send takes the packet, not its encoding
         #: The task deliveries run as (created on the first message), its wakeup,
         #: and a delivery that suspended for it to finish.
         self._courier: Any = None
@@ -235,7 +236,7 @@ class AsyncSocket(base_socket.BaseSocket):
         if 'packet_create' in server.handlers:
             server._fire_observer('packet_create', self.sid, pkt)
         try:
-            sent = self._direct_send(pkt.encode())
+            sent = self._direct_send(pkt if self._direct_packets else pkt.encode())
             # A driver's send is a coroutine, or (native) done at once: None, or
             # a future while the connection's write buffer is full.
             if sent is not None and not step(
@@ -301,7 +302,13 @@ class AsyncSocket(base_socket.BaseSocket):
 
     def _attach_writer(self, ws) -> None:
         self._direct_ws = ws
-        self._direct_send = base_socket.driver_method(ws, 'send')
+        send = base_socket.driver_method(ws, 'send')
+        # A driver that frames packets itself (native) gets them whole, unless
+        # code wrapped its send on the instance.
+        self._direct_packets = send == getattr(ws, 'send_now', None) and hasattr(
+            type(ws), 'send_packet_now'
+        )
+        self._direct_send = ws.send_packet_now if self._direct_packets else send
 
     async def poll(self, timeout: float | None = None) -> list:
         """Wait for packets to send; ``[]`` once the session is closed and drained.

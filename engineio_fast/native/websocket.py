@@ -31,8 +31,9 @@ _GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 _MESSAGE_TYPES = (str, bytes, tuple)
 #: Messages buffered for a reader that lags before the connection stops reading.
 INBOX_HIGH = 64
-#: The last message framed and its frame: a broadcast sends one encoded
-#: message object to every recipient, framed once (no deflate involved).
+#: The last message (or packet) framed and its frame: a broadcast sends one
+#: encoded message object (or packet) to every recipient, framed once (no
+#: deflate involved).
 _last_frame: list = [None, b'']
 #: Seconds a peer that broke the protocol has to stop sending before the
 #: connection closes (closing at once would reset it under the close frame).
@@ -268,6 +269,24 @@ class ServerWebSocket:
         else:
             frame = _ws.encode_frame(message)
             _last_frame[:] = message, frame
+        self.transport.write(frame)
+        if self.connection.write_paused:
+            return self.connection.drained()
+        return None
+
+    def send_packet_now(self, pkt: Any) -> Any:
+        """``send_now`` of an Engine.IO packet; the frame of a text packet is built
+        from its type and data in one step."""
+        data = pkt.data
+        if type(data) is not str or pkt.encode_cache is not None or self.deflate is not None:
+            return self.send_now(pkt.encode())
+        if self.close_sent or self.connection.transport is None:
+            raise ConnectionResetError('websocket closed')
+        if pkt is _last_frame[0]:  # a broadcast: one frame for every recipient
+            frame = _last_frame[1]
+        else:
+            frame = _ws.encode_text_packet(pkt.packet_type, data)
+            _last_frame[:] = pkt, frame
         self.transport.write(frame)
         if self.connection.write_paused:
             return self.connection.drained()

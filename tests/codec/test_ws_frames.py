@@ -808,6 +808,32 @@ def test_split_packets_reads_as_the_codec(ws, text, strict, fragments, key):
         assert type(event) is str and event == text
 
 
+@given(packet_type=st.integers(min_value=-20, max_value=20), text=any_text(300))
+@example(packet_type=4, text='x' * 70000)
+@example(packet_type=4, text='x' * 124)
+def test_encode_text_packet_is_the_frame_of_the_packet_text(ws, packet_type, text):
+    """Property (issue 17): one step gives what ``encode_frame`` gives for the packet's
+    text form, or raises what it raises (text that is not valid UTF-8)."""
+    assert call(ws.encode_text_packet, packet_type, text) == call(
+        ws.encode_frame, str(packet_type) + text, TEXT
+    )
+
+
+@pytest.mark.parametrize(
+    'args, error',
+    [
+        ((True, 'x'), 'packet type must be int, not bool'),
+        (('4', 'x'), 'packet type must be int, not str'),
+        ((4, b'x'), 'packet text must be str, not bytes'),
+        ((4, None), 'packet text must be str, not NoneType'),
+    ],
+)
+def test_encode_text_packet_refuses_other_types(ws, args, error):
+    with pytest.raises(TypeError) as info:
+        ws.encode_text_packet(*args)
+    assert str(info.value) == error
+
+
 # -- parity ----------------------------------------------------------------------------------------
 
 
@@ -1127,3 +1153,15 @@ def test_compiled_reader_refuses_a_reentrant_feed(ws_c):
     assert reader.feed(frame[:1]) == []
     with pytest.raises(RuntimeError, match='FrameReader.feed is already running'):
         reader.feed(frame[1:])
+
+
+@given(
+    packet_type=st.integers(min_value=-(1 << 70), max_value=1 << 70)
+    | st.sampled_from([True, None, 4.0, '4']),
+    text=any_text(140) | st.binary(max_size=10) | st.none(),
+)
+def test_parity_encode_text_packet(ws_py, ws_c, packet_type, text):
+    """Property: encode_text_packet returns the same bytes or raises the same error on both twins."""
+    assert call(ws_py.encode_text_packet, packet_type, text) == call(
+        ws_c.encode_text_packet, packet_type, text
+    )
