@@ -354,14 +354,9 @@ class AsyncSocket(base_socket.BaseSocket):
         """
         await self._close(abort, reason)
 
-    async def handle_get_request(self, environ: dict, start_response=None):
-        """Answer a GET: a websocket upgrade, or a long poll returning packets."""
-        return await self._handle_get(environ, start_response)
-
-    async def handle_post_request(self, environ: dict) -> None:
-        """Receive the packets of a POST body."""
-        # P-20, P-24, P-25
-        await self._handle_post(environ)
+    # The shared flows themselves: no coroutine in between per request.
+    handle_get_request = base_socket.BaseSocket._handle_get
+    handle_post_request = base_socket.BaseSocket._handle_post
 
     async def _websocket_handler(self, ws) -> list:
         """Serve the session over an accepted websocket until it closes."""

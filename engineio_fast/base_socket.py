@@ -477,7 +477,7 @@ class BaseSocket:
 
     # -- polling -----------------------------------------------------------------
 
-    async def _handle_get(self, environ: dict, start_response: Any) -> Any:
+    async def _handle_get(self, environ: dict, start_response: Any = None) -> Any:
         """Answer a GET: a websocket upgrade, or a long poll returning packets."""
         if http.is_websocket_upgrade(environ):
             return await self._upgrade_websocket(environ, start_response)
@@ -536,7 +536,9 @@ class BaseSocket:
             await self._close_for('polling overlap', error_reason)
             raise ProtocolError(400, http.BAD_REQUEST)
         try:
-            body = await self.server._read_body(environ)
+            body = self.server._body_now(environ)
+            if body is None:
+                body = await self.server._read_body(environ)
             for ptype, data in self.server._decode_payload(body):
                 if ptype != MESSAGE or not self._message_now(data):
                     await self._receive(ptype, data)
