@@ -73,12 +73,13 @@ class Expiries:
     end sooner gets a timer of its own.
     """
 
-    __slots__ = ('loop', 'waits', 'timer')
+    __slots__ = ('loop', 'waits', 'timer', 'due')
 
     def __init__(self) -> None:
         self.loop: Any = None
         self.waits: OrderedDict = OrderedDict()
         self.timer: Any = None
+        self.due = 0.0  # when the timer fires (uvloop's handle of a past deadline cannot tell)
 
     def add(self, loop: Any, waiter: asyncio.Future, timeout: float) -> Any:
         """Release ``waiter`` in ``timeout`` seconds; a timer handle to cancel, or None
@@ -93,12 +94,16 @@ class Expiries:
             return loop.call_at(deadline, _release, waiter)
         waits[waiter] = deadline
         timer = self.timer
-        if timer is None or deadline < timer.when():
+        if timer is None or deadline < self.due:
             # (the timer of waits that all ended early may be due later)
             if timer is not None:
                 timer.cancel()
-            self.timer = loop.call_at(deadline, self._expire)
+            self._arm(deadline)
         return None
+
+    def _arm(self, deadline: float) -> None:
+        self.timer = self.loop.call_at(deadline, self._expire)
+        self.due = deadline
 
     def discard(self, waiter: asyncio.Future) -> None:
         self.waits.pop(waiter, None)
@@ -112,7 +117,7 @@ class Expiries:
             waiter = next(iter(waits))
             deadline = waits[waiter]
             if deadline > now:
-                self.timer = loop.call_at(deadline, self._expire)
+                self._arm(deadline)
                 return
             del waits[waiter]
             _release(waiter)

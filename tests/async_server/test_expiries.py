@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+import uvloop
+
 from engineio_fast import AsyncServer
 from engineio_fast.async_socket import Expiries, _Wakeup
 
@@ -57,6 +60,29 @@ def test_a_short_wait_after_longer_ones_ended_early_expires_on_time():
         return await timed_wait(_Wakeup(expiries), 0.1)
 
     assert 0.09 <= run(main()) < 1.0
+
+
+@pytest.mark.parametrize(
+    'loop_factory', [asyncio.new_event_loop, uvloop.new_event_loop], ids=['asyncio', 'uvloop']
+)
+def test_waits_after_one_already_due_on_both_loops(loop_factory):
+    # A wait whose deadline has passed when it starts, and others in the same
+    # turn of the loop: uvloop answers call_at with a handle that has no when();
+    # the waits after it still expire on time.
+    async def main():
+        expiries = Expiries()
+        due, *later = await asyncio.gather(
+            timed_wait(_Wakeup(expiries), 0),
+            timed_wait(_Wakeup(expiries), 0.1),
+            timed_wait(_Wakeup(expiries), 0.15),
+        )
+        return due, later
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        due, later = runner.run(asyncio.wait_for(main(), 10))
+    assert due < 0.5
+    assert 0.09 <= later[0] < 1.0
+    assert 0.14 <= later[1] < 1.0
 
 
 def test_a_wait_ending_sooner_than_the_last_gets_its_own_timer():
