@@ -191,7 +191,18 @@ def serve(
         return event_loop.run_until_complete(serve_async(app, host, port, **options))
     finally:
         try:
+            _cancel_remaining_tasks(event_loop)
             event_loop.run_until_complete(event_loop.shutdown_asyncgens())
         finally:
             asyncio.set_event_loop(None)
             event_loop.close()
+
+
+def _cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still pending (a session's courier, an application's
+    background task) and let them end, as ``asyncio.run`` does."""
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))

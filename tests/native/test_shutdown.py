@@ -36,6 +36,8 @@ def test_a_signal_closes_sessions_without_close_packets_and_exits_0(app, signum)
     ws.send('4before')
     assert ws.recv_message() == '4before'
     session = PollingClient(app)
+    assert session.post('4polled').status == 200
+    assert session.get_until(['4polled']) == ['4polled']
     poll = RawHttp(app.port)
     poll.send(request('GET', session.path()))
     with pytest.raises(TimeoutError):
@@ -64,6 +66,8 @@ def test_a_signal_closes_sessions_without_close_packets_and_exits_0(app, signum)
     assert time.monotonic() - started < EXIT_WITHIN
     assert 'HOOK shutdown' in app.lines
     assert 'Traceback' not in app.stderr, app.stderr
+    # The sessions' messages left tasks behind (their couriers): ended, not lost.
+    assert 'Task was destroyed' not in app.stderr, app.stderr
     ws.close()
     poll.close()
     idle.close()
