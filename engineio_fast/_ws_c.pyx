@@ -91,24 +91,6 @@ cdef inline bytes _unmask_bytes(const unsigned char* src, Py_ssize_t n, const un
     return out
 
 
-cdef str _unmask_text(const unsigned char* src, Py_ssize_t n, const unsigned char* mask):
-    """The unmasked payload decoded as strict UTF-8 (1007 when it is not)."""
-    cdef unsigned char stack[_STACK_TEXT]
-    cdef unsigned char* buf = stack
-    if n > _STACK_TEXT:
-        buf = <unsigned char*>PyMem_Malloc(n)
-        if buf == NULL:
-            raise MemoryError()
-    try:
-        _unmask(buf, src, n, mask)
-        return PyUnicode_DecodeUTF8(<const char*>buf, n, NULL)
-    except UnicodeDecodeError:
-        raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
-    finally:
-        if buf != stack:
-            PyMem_Free(buf)
-
-
 cdef inline bint _json_can_start(Py_UCS4 ch) noexcept:
     """Whether ``ch`` may begin a JSON value: the codec's set."""
     return ch < 128 and ch in ' \t\n\r"{[-tfnNI0123456789'
@@ -132,33 +114,39 @@ cdef object _split_packet(str text, int strict):
     return text
 
 
-cdef object _unmask_packet(
-    const unsigned char* src, Py_ssize_t n, const unsigned char* mask, int strict
+cdef object _decode_text(const unsigned char* buf, Py_ssize_t n, int split):
+    """A text payload decoded as strict UTF-8 (1007 when it is not); with ``split``
+    >= 0, its ``_split_packet``, the data decoded without the whole."""
+    cdef unsigned char first, lead
+    try:
+        if split >= 0 and n >= 2:
+            first = buf[0]
+            lead = buf[1]
+            if (
+                c'0' <= first <= c'7'
+                and lead < 128
+                and (c'0' <= lead <= c'9' or (split and not _json_can_start(lead)))
+            ):
+                return (first - 48, PyUnicode_DecodeUTF8(<const char*>buf + 1, n - 1, NULL))
+        text = PyUnicode_DecodeUTF8(<const char*>buf, n, NULL)
+    except UnicodeDecodeError:
+        raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
+    return text if split < 0 else _split_packet(text, split)
+
+
+cdef object _unmask_text(
+    const unsigned char* src, Py_ssize_t n, const unsigned char* mask, int split
 ):
-    """``_split_packet`` of the unmasked text, the data decoded without the whole."""
+    """``_decode_text`` of the unmasked payload, unmasked on the stack when small."""
     cdef unsigned char stack[_STACK_TEXT]
     cdef unsigned char* buf = stack
-    cdef unsigned char first, lead
-    if n < 2:
-        return _split_packet(_unmask_text(src, n, mask), strict)
     if n > _STACK_TEXT:
         buf = <unsigned char*>PyMem_Malloc(n)
         if buf == NULL:
             raise MemoryError()
     try:
         _unmask(buf, src, n, mask)
-        first = buf[0]
-        lead = buf[1]
-        try:
-            if (
-                c'0' <= first <= c'7'
-                and lead < 128
-                and (c'0' <= lead <= c'9' or (strict and not _json_can_start(lead)))
-            ):
-                return (first - 48, PyUnicode_DecodeUTF8(<const char*>buf + 1, n - 1, NULL))
-            return _split_packet(PyUnicode_DecodeUTF8(<const char*>buf, n, NULL), strict)
-        except UnicodeDecodeError:
-            raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
+        return _decode_text(buf, n, split)
     finally:
         if buf != stack:
             PyMem_Free(buf)
@@ -382,10 +370,7 @@ cdef class FrameReader:
                 self._fragments = [_unmask_bytes(data, length, mask)]
                 self._size = length
             elif opcode == _TEXT and not first & 0x40:
-                if self._split < 0:
-                    events.append(_unmask_text(data, length, mask))
-                else:
-                    events.append(_unmask_packet(data, length, mask, self._split))
+                events.append(_unmask_text(data, length, mask, self._split))
             else:
                 events.append(
                     self._message(opcode, first & 0x40, _unmask_bytes(data, length, mask))
@@ -403,15 +388,13 @@ cdef class FrameReader:
 
     cdef object _message(self, int opcode, bint compressed, object payload):
         """A complete message: inflated if compressed, decoded if text."""
+        cdef bytes data
         if compressed:
             payload = self._inflate.inflate(payload, self._max_obj)
         if opcode == _BINARY:
             return payload
-        try:
-            text = payload.decode('utf-8')
-        except UnicodeDecodeError:
-            raise WebSocketProtocolError(1007, 'text message is not valid UTF-8') from None
-        return text if self._split < 0 else _split_packet(text, self._split)
+        data = payload
+        return _decode_text(<const unsigned char*>PyBytes_AS_STRING(data), len(data), self._split)
 
 
 cdef bytes _build(

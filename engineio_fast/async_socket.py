@@ -270,8 +270,7 @@ class AsyncSocket(base_socket.BaseSocket):
         wakeup = self._courier_wakeup
         if wakeup is not None:
             self._courier_wakeup = None
-            if not wakeup.done():
-                wakeup.set_result(None)
+            _release(wakeup)
 
     async def _finish_close(self, abort: bool, reason: str) -> None:
         await super()._finish_close(abort, reason)

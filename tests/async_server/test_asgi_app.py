@@ -31,9 +31,8 @@ import websocket
 from children import ChildProcess, python_env
 from raw_clients import (
     TIMEOUT,
-    PollingClient,
-    RawWebSocket,
     Response,
+    check_handler_timeouts,
     http_request,
     websocket_handshake,
 )
@@ -265,21 +264,8 @@ def test_a_timeout_expiring_in_a_message_handler_raises_in_the_handler(app, ques
     goes on; the server logs no error (the timeout must not cancel the session's
     reader or a request).
     """
-    ws, _ = RawWebSocket.connect(app.port)
-    try:
-        for _ in range(2):
-            ws.send('4' + question)
-            assert ws.recv() == '4timed out'
-        ws.send('4still there')
-        assert ws.recv() == '4still there'
-    finally:
-        ws.close()
-    client = PollingClient(app)
-    for _ in range(2):
-        assert client.post('4' + question).status == 200
-        assert client.get_until(['4timed out']) == ['4timed out']
-    assert client.post('4still there').status == 200
-    assert client.get_until(['4still there']) == ['4still there']
+    for transport in ('websocket', 'polling'):
+        check_handler_timeouts(app, transport, question, rounds=2)
     assert 'Traceback' not in app.stderr, app.stderr
 
 

@@ -332,3 +332,26 @@ class RawWebSocket:
             self.ws.close(timeout=1)
         except (OSError, websocket.WebSocketException):
             pass
+
+
+def check_handler_timeouts(app, transport: str, question: str, rounds: int) -> None:
+    """Send the app's timeout probe ``question`` ``rounds`` times over ``transport``
+    (``websocket`` or ``polling``): each is answered ``timed out`` by a handler that
+    caught its ``asyncio.timeout()``, and the session still echoes afterwards."""
+    if transport == 'websocket':
+        ws, _ = RawWebSocket.connect(app.port)
+        try:
+            for _ in range(rounds):
+                ws.send('4' + question)
+                assert ws.recv() == '4timed out'
+            ws.send('4still there')
+            assert ws.recv() == '4still there'
+        finally:
+            ws.close()
+        return
+    client = PollingClient(app)
+    for _ in range(rounds):
+        assert client.post('4' + question).status == 200
+        assert client.get_until(['4timed out']) == ['4timed out']
+    assert client.post('4still there').status == 200
+    assert client.get_until(['4still there']) == ['4still there']

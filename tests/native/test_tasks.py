@@ -20,7 +20,7 @@ import json
 
 import pytest
 from native_clients import NativeApp
-from raw_clients import SEP, PollingClient, RawWebSocket, eio_path
+from raw_clients import SEP, PollingClient, RawWebSocket, check_handler_timeouts, eio_path
 
 
 @pytest.fixture(scope='module')
@@ -82,27 +82,10 @@ def test_websocket_messages_see_the_context_of_the_connect_handler(app):
         ws.close()
 
 
+@pytest.mark.parametrize('transport', ['websocket', 'polling'])
 @pytest.mark.parametrize('question', ['timeout?', 'timeout now?'])
-def test_a_timeout_expiring_in_a_websocket_message_handler_raises_in_the_handler(app, question):
+def test_a_timeout_expiring_in_a_message_handler_raises_in_the_handler(app, transport, question):
     # The delivery runs as the session's courier task: the timeout cancels it,
-    # not the session's reader, which goes on answering.  A timeout of 0
-    # expires before the courier takes the suspended delivery over.
-    ws, _ = RawWebSocket.connect(app.port)
-    try:
-        for _ in range(3):
-            ws.send('4' + question)
-            assert ws.recv() == '4timed out'
-        ws.send('4still there')
-        assert ws.recv() == '4still there'
-    finally:
-        ws.close()
-
-
-@pytest.mark.parametrize('question', ['timeout?', 'timeout now?'])
-def test_a_timeout_expiring_in_a_polling_message_handler_raises_in_the_handler(app, question):
-    client = PollingClient(app)
-    for _ in range(3):
-        assert client.post('4' + question).status == 200
-        assert client.get_until(['4timed out']) == ['4timed out']
-    assert client.post('4still there').status == 200
-    assert client.get_until(['4still there']) == ['4still there']
+    # not the session's reader or a request, and the session goes on.  A
+    # timeout of 0 expires before the courier takes the suspended delivery over.
+    check_handler_timeouts(app, transport, question, rounds=3)
