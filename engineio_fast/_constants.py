@@ -24,7 +24,8 @@ UNSUPPORTED_DATA = 1003
 ABNORMAL_CLOSURE = 1006
 INVALID_PAYLOAD = 1007
 POLICY_VIOLATION = 1008
-#: Also the close code for a message over max_http_buffer_size (H-43).
+# H-43
+#: Also the close code for a message over max_http_buffer_size.
 MESSAGE_TOO_BIG = 1009
 MANDATORY_EXTENSION = 1010
 INTERNAL_ERROR = 1011

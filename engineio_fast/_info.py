@@ -18,7 +18,8 @@ from . import __version__, _codec, _ws
 from ._extensions import COMPILED_MODULES, FORCED_BY, is_compiled
 from ._install import installed
 
-#: The optional packages engineio_fast can use (distribution names) and what each is for.
+#: The optional packages engineio_fast can use or be served by (distribution names) and
+#: what each is for.
 OPTIONAL_PACKAGES: tuple[tuple[str, str], ...] = (
     ('simple-websocket', 'websockets on WSGI servers (a dependency)'),
     ('wsproto', 'websocket protocol under simple-websocket'),
@@ -34,6 +35,12 @@ OPTIONAL_PACKAGES: tuple[tuple[str, str], ...] = (
     ('gevent', "the 'gevent' and 'gevent_uwsgi' modes"),
     ('gevent-websocket', "websockets in the 'gevent' mode"),
     ('uWSGI', "the 'gevent_uwsgi' mode"),
+    ('gunicorn', 'WSGI server (threading, eventlet, gevent workers)'),
+    ('Werkzeug', "WSGI development server, the 'threading' mode"),
+    ('uvicorn', "ASGI server, the 'asgi' mode"),
+    ('hypercorn', "ASGI server, the 'asgi' mode"),
+    ('daphne', "ASGI server, the 'asgi' mode"),
+    ('granian', "ASGI server, the 'asgi' mode"),
     ('python-socketio', 'Socket.IO on top, through install()'),
     ('Flask-SocketIO', 'Socket.IO for Flask, through install()'),
 )

@@ -17,6 +17,7 @@ import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
+from typing import Sequence
 
 ALIAS = 'engineio'
 PACKAGE = __name__.rpartition('.')[0]
@@ -29,7 +30,7 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
         self._spec: importlib.machinery.ModuleSpec | None = None
 
-    def create_module(self, spec):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         module = importlib.import_module(self.target)
         self._spec = module.__spec__
         return module
@@ -42,7 +43,12 @@ class _AliasLoader(importlib.abc.Loader):
 class _AliasFinder(importlib.abc.MetaPathFinder):
     """Finds ``engineio`` and ``engineio.*`` as the engineio_fast modules."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != ALIAS and not fullname.startswith(ALIAS + '.'):
             return None
         target_name = PACKAGE + fullname[len(ALIAS) :]

@@ -4,8 +4,8 @@ How it works: ``submit`` puts the job on a queue and starts a thread only
 when no worker is idle; a worker takes jobs until it has waited
 ``idle_timeout`` seconds for one, then exits.  Delivering a message on a
 worker that already exists costs a queue handoff instead of a thread start
-(issue 8: python-engineio starts a thread per message).  ``shutdown`` ends
-the idle workers at once and lets busy ones end after their job, as
+(python-engineio starts a thread per message).  ``shutdown`` ends the
+idle workers at once and lets busy ones end after their job, as
 python-engineio's thread per job would; jobs submitted later still run.
 """
 

@@ -79,6 +79,10 @@ class AsyncClient(base_client.BaseClient):
                                     ``aiohttp.ClientSession.ws_connect()``.
     :param timestamp_requests: ``True`` to add a cache-busting timestamp to
                                the query string of each request.
+    :param kwargs: Other keyword arguments are accepted and ignored.
+                   ``socketio.AsyncClient`` passes the keyword arguments it does not
+                   use itself on to this class; python-engineio would raise
+                   ``TypeError`` for them.
     """
 
     def is_asyncio_based(self) -> bool:

@@ -34,10 +34,99 @@ class _AsyncSessionContext:
 class AsyncServer(base_server.BaseServer):
     """An Engine.IO server for asyncio frameworks.
 
-    Takes the same parameters as :class:`~engineio_fast.Server`, except
-    ``async_mode``: ``'aiohttp'``, ``'sanic'``, ``'tornado'`` or ``'asgi'``;
-    by default the first one whose framework is installed, in that order.
-    Event handlers may be plain functions or coroutines.
+    Event handlers may be plain functions or coroutine functions; a plain
+    one runs on the event loop, so it must not block.
+
+    :param async_mode: ``'aiohttp'``, ``'sanic'``, ``'tornado'`` or
+                       ``'asgi'``; by default the first of them whose
+                       framework is installed, in that order (``'asgi'``
+                       needs none).  Use ``'asgi'`` for ASGI servers
+                       (uvicorn, hypercorn, daphne, granian) and for
+                       :func:`engineio_fast.serve`.
+    :param ping_interval: seconds between pings, or ``(interval, grace)``
+                          where the grace period is only advertised
+                          (default 25).
+    :param ping_timeout: seconds to wait for a pong before closing (20).
+    :param max_http_buffer_size: largest POST body or websocket message, in
+                                 bytes (1,000,000).
+    :param allow_upgrades: offer the polling to websocket upgrade (True).
+    :param http_compression: compress polling responses (True).
+    :param compression_threshold: smallest response to compress, in bytes
+                                  (1024).
+    :param http_compression_level: zlib level for compressed responses (1).
+    :param cookie: name of the session cookie, or a dict of its attributes.
+    :param cors_allowed_origins: origins allowed to connect: None (same
+                                 origin), ``'*'``, a string, a list or a
+                                 callable; ``[]`` disables CORS handling.
+    :param cors_credentials: send ``Access-Control-Allow-Credentials``.
+    :param logger: True for INFO logs, False for errors only, or a Logger.
+    :param json: a module or class with ``dumps`` and ``loads`` for packet data.
+    :param async_handlers: True (the default): a ``message`` handler runs
+                           as its session's delivery task, apart from the
+                           reader that received the message; it starts at
+                           once, and when it awaits, the reader goes on
+                           reading.  A session's messages are handled one at
+                           a time, in arrival order, so a slow handler holds
+                           back that session's later messages but not its
+                           reading (pongs, upgrade) nor other sessions; a
+                           close waits for the messages received before it.
+                           python-engineio instead starts a task per
+                           message, so its handlers run concurrently.
+                           False: the reader that received the message
+                           awaits the handler before reading more from that
+                           client.
+    :param monitor_clients: close sessions whose pongs stop coming.
+    :param transports: allowed transports, ``'polling'`` and/or
+                       ``'websocket'``.
+    :param allow_request: ``f(environ)``, a function or coroutine function,
+                          run before a session exists; False or an error
+                          value answers 403.
+    :param upgrade_timeout: seconds allowed for a websocket upgrade (10).
+    :param error_format: ``'legacy'`` (JSON string bodies) or ``'json'``
+                         (``{"code", "message"}`` like the Node.js server).
+    :param cookie_defaults: ``'legacy'`` or ``'js'`` cookie attributes.
+    :param initial_packet: a message queued right after the OPEN packet.
+    :param cors_max_age: ``Access-Control-Max-Age`` for preflight requests.
+    :param max_queue_size: most packets waiting to be sent to one client;
+                           None (the default) for no limit.  ``ValueError``
+                           if below 1.
+    :param queue_overflow: what a send to a full queue does: ``'block'``
+                           (wait for room, the default), ``'drop_oldest'``
+                           (drop the oldest queued message; its callback
+                           gets ``QueueFullError``) or ``'disconnect'``
+                           (close the session).
+    :param worker_id: the name of this worker process behind a load balancer
+                      (``A-Z a-z 0-9 _ -``); session ids then start with
+                      ``<worker_id>.`` so the balancer can route on them, and a
+                      request for another worker's session is logged as
+                      misrouted (see docs/scaling.md).
+    :param websocket_compression: permessage-deflate (RFC 7692) on
+                                  websockets.  None (the default) or False:
+                                  not offered, as on the Node.js server.
+                                  True: accepted when the client offers it.
+                                  A dict: as True, with ``threshold``
+                                  (smallest message compressed, 1024),
+                                  ``level`` (zlib, 1) and
+                                  ``server_max_window_bits`` (9-15).  A
+                                  driver logs once, and ignores, the parts
+                                  of a setting other than None it cannot
+                                  apply:
+
+        =============================  =========  =========  =====  ===========
+        driver                         negotiate  threshold  level  window bits
+        =============================  =========  =========  =====  ===========
+        aiohttp                        yes        no         no     no
+        tornado                        yes        no         yes    no
+        asgi under ``serve()``         yes        yes        yes    yes
+        asgi (other servers), sanic    no         no         no     no
+        =============================  =========  =========  =====  ===========
+
+        Under an ASGI server or sanic, the web server answers the websocket
+        handshake, so it decides, whatever this option says (the ASGI spec
+        gives the application no say): uvicorn negotiates it unless run with
+        ``--ws-per-message-deflate false``; sanic never does.
+    :param kwargs: other keyword arguments are accepted and ignored, as by
+                   python-engineio (reserved for future options).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

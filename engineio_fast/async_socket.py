@@ -163,9 +163,9 @@ class _BusyTurn(base_socket.WriterTurn):
 class AsyncSocket(base_socket.BaseSocket):
     """An Engine.IO session on an ``AsyncServer``; the shared flows are awaited.
 
-    Write-through (issue 8): while the websocket writer is idle, ``send``
-    writes on the sender's task instead of waking the writer for every
-    packet; a write that has to wait is left to the writer, in order.
+    Write-through: while the websocket writer is idle, ``send`` writes on
+    the sender's task instead of waking the writer for every packet; a
+    write that has to wait is left to the writer, in order.
     """
 
     _writer_turn = _BusyTurn

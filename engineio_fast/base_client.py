@@ -36,7 +36,8 @@ from .exceptions import ConnectionError
 from .payload import Payload
 
 default_logger = logging.getLogger('engineio.client')
-#: Clients currently connected, for the SIGINT handlers (CL-09).
+# CL-09
+#: Clients currently connected, for the SIGINT handlers.
 connected_clients: list[Any] = []
 #: The SIGINT handler that was installed before ``signal_handler``.
 original_signal_handler: Any = None

@@ -48,7 +48,8 @@ WEBSOCKET_HEADERS = 'engineio_fast.websocket_headers'
 #: Environ key of a request's whole body, where the server had all of it before
 #: the request was answered (the native transport); read from ``wsgi.input`` otherwise.
 WHOLE_BODY = 'engineio_fast.body'
-#: Seconds a GET for a session its client closed still gets ``6`` (P-27).
+# P-27
+#: Seconds a GET for a session its client closed still gets ``6``.
 CLIENT_CLOSE_GRACE = 1.0
 _NOOP_PACKET = packet.Packet(NOOP)
 
@@ -205,9 +206,11 @@ class BaseServer(EventHandlers):
         self.worker_id = worker_sid.check_worker_id(worker_id)
         self.websocket_compression = _ws_compression.parse(websocket_compression)
         self.sockets: dict[str, Any] = {}
-        #: Closed polling sessions whose final packets still await a GET (P-28).
+        # P-28
+        #: Closed polling sessions whose final packets still await a GET.
         self._lingering: dict[str, Any] = {}
-        #: Sids of polling sessions their client closed moments ago (P-27).
+        # P-27
+        #: Sids of polling sessions their client closed moments ago.
         self._client_closed = RecentSids(CLIENT_CLOSE_GRACE)
         self.handlers: dict[str, Any] = {}
         self.log_message_keys: set[Any] = set()

@@ -56,7 +56,8 @@ _NOOP_PACKET = packet.Packet(NOOP)
 _PROBE_PONG = packet.Packet(PONG, 'probe')
 #: How often a refused second websocket looks whether the probe was answered.
 _PROBE_POLL = 0.01
-#: The packet that ends a pending GET when the session closes, by type (P-22, P-27).
+# P-22, P-27
+#: The packet that ends a pending GET when the session closes, by type.
 _CLOSE_PACKETS = {NOOP: _NOOP_PACKET, CLOSE: packet.Packet(CLOSE)}
 #: A ``_poll`` timeout that never expires.
 FOREVER = float('inf')
@@ -125,11 +126,13 @@ class BaseSocket:
         self.session: dict = {}
         #: The pending ping or pong-deadline timer, cancelled on close.
         self._heartbeat: object = None
-        #: Why the transport failed, when it did (F-09): 'parse error',
+        # F-09
+        #: Why the transport failed, when it did: 'parse error',
         #: 'payload too large', 'polling overlap', 'upgrade timeout',
         #: 'forced close'.
         self.close_detail: str | None = None
-        #: The environ of the handshake request (F-14).
+        # F-14
+        #: The environ of the handshake request.
         self.environ: dict | None = None
         self._event = self._make_event(server)
         # Messages waiting for the delivery task (async_handlers), in order; a

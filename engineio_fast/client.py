@@ -54,6 +54,10 @@ class Client(base_client.BaseClient):
                                     ``websocket.create_connection()``.
     :param timestamp_requests: ``True`` to add a cache-busting timestamp to
                                the query string of each request.
+    :param kwargs: Other keyword arguments are accepted and ignored.
+                   ``socketio.Client`` passes the keyword arguments it does not
+                   use itself on to this class; python-engineio would raise
+                   ``TypeError`` for them.
     """
 
     def connect(

@@ -57,7 +57,19 @@ class Server(base_server.BaseServer):
     :param cors_credentials: send ``Access-Control-Allow-Credentials``.
     :param logger: True for INFO logs, False for errors only, or a Logger.
     :param json: a module or class with ``dumps`` and ``loads`` for packet data.
-    :param async_handlers: run ``message`` handlers off the request thread.
+    :param async_handlers: True (the default): ``message`` handlers run off
+                           the thread that received the message (on a pool
+                           thread in threading mode, a greenlet otherwise),
+                           one at a time per session, in arrival order, so a
+                           slow handler holds back that session's later
+                           messages but not its reading (pongs, upgrade) nor
+                           other sessions; a close waits for the messages
+                           received before it.  python-engineio instead runs
+                           each message's handler in a thread of its own, so
+                           they run concurrently.  False: the handler runs on
+                           the request or websocket reader that received the
+                           message, which reads nothing more from that client
+                           until it returns.
     :param monitor_clients: close sessions whose pongs stop coming.
     :param transports: allowed transports, ``'polling'`` and/or
                        ``'websocket'``.
@@ -82,29 +94,32 @@ class Server(base_server.BaseServer):
                       ``<worker_id>.`` so the balancer can route on them, and a
                       request for another worker's session is logged as
                       misrouted (see docs/scaling.md).
-    :param websocket_compression: permessage-deflate on websockets: None
-                                  (the driver's default), False, True, or
-                                  a dict with ``threshold`` (smallest
-                                  message compressed, 1024), ``level``
-                                  (zlib, 1) and ``server_max_window_bits``
-                                  (9-15).  Parts a driver cannot apply are
-                                  logged once and ignored:
+    :param websocket_compression: permessage-deflate (RFC 7692) on
+                                  websockets.  None (the default) or False:
+                                  not offered, as on the Node.js server.
+                                  True: accepted when the client offers it.
+                                  A dict: as True, with ``threshold``
+                                  (smallest message compressed, 1024),
+                                  ``level`` (zlib, 1) and
+                                  ``server_max_window_bits`` (9-15).  A
+                                  driver logs once, and ignores, the parts
+                                  of a setting other than None it cannot
+                                  apply:
 
-        ==========================  =========  =========  =====  ===========
-        driver                      negotiate  threshold  level  window bits
-        ==========================  =========  =========  =====  ===========
-        threading, gevent           yes        yes        yes    yes
-        eventlet                    yes        yes        yes    yes
-        aiohttp                     yes        no         no     no
-        tornado                     yes        no         yes    no
-        asgi, sanic, gevent_uwsgi   no         no         no     no
-        ==========================  =========  =========  =====  ===========
+        ============  =========  =========  =====  ===========
+        driver        negotiate  threshold  level  window bits
+        ============  =========  =========  =====  ===========
+        threading     yes        yes        yes    yes
+        eventlet      yes        yes        yes    yes
+        gevent        yes        yes        yes    yes
+        gevent_uwsgi  no         no         no     no
+        ============  =========  =========  =====  ===========
 
-        The default (None) does not negotiate it, as on the Node.js server;
-        ``True`` negotiates it when the client offers it.  ASGI servers
-        negotiate themselves (uvicorn ``--ws-per-message-deflate``); the ASGI
-        spec gives the application no say.  gevent applies it through simple-websocket; under
-        gevent-websocket's handler nothing applies.
+        gevent applies it through simple-websocket; under gevent-websocket's
+        handler nothing applies.  Under gevent_uwsgi, uWSGI answers the
+        websocket handshake itself, so the option has no effect there.
+    :param kwargs: other keyword arguments are accepted and ignored, as by
+                   python-engineio (reserved for future options).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

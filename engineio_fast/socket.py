@@ -58,9 +58,9 @@ class _LockedTurn(base_socket.WriterTurn):
 class Socket(base_socket.BaseSocket):
     """An Engine.IO session on a sync server; the shared flows run with blocking I/O.
 
-    Write-through (issue 8): when the driver's websocket can write without
-    blocking (``nonblocking_writes``), whoever queues a packet also writes
-    the outbox, on its own thread, as far as the socket takes it without
+    Write-through: when the driver's websocket can write without blocking
+    (``nonblocking_writes``), whoever queues a packet also writes the
+    outbox, on its own thread, as far as the socket takes it without
     blocking; only what would block is left to the writer thread.  One lock
     serialises the writers, so packets leave in the order they were queued.
     """

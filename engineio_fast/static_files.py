@@ -28,7 +28,8 @@ content_types = {
 
 DEFAULT_CONTENT_TYPE = 'application/octet-stream'
 INDEX_FILE = 'index.html'
-#: Largest piece of a static file read and sent at once (H-09).
+# H-09
+#: Largest piece of a static file read and sent at once.
 CHUNK_SIZE = 64 * 1024
 
 

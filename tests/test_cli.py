@@ -108,6 +108,16 @@ def test_info_reports_versions_python_and_the_swap_in_state():
         assert shown == installed_version(words[0]), words
 
 
+def test_info_lists_the_servers_and_frameworks_users_deploy_on():
+    names = [name.lower() for name, _ in OPTIONAL_PACKAGES]
+    assert len(names) == len(set(names))
+    deployed_on = {
+        'aiohttp', 'daphne', 'eventlet', 'gevent', 'granian', 'gunicorn', 'hypercorn',
+        'sanic', 'tornado', 'uvicorn', 'uwsgi', 'werkzeug',
+    }  # fmt: skip
+    assert deployed_on <= set(names), sorted(deployed_on - set(names))
+
+
 def test_info_in_an_installed_process_says_install_is_active():
     report = run(
         code='import engineio_fast; engineio_fast.install(); '
@@ -130,5 +140,6 @@ def test_info_imports_no_optional_package(no_extensions):
     optional = {
         'aiohttp', 'eventlet', 'flask_socketio', 'gevent', 'geventwebsocket', 'httptools',
         'orjson', 'requests', 'sanic', 'socketio', 'tornado', 'uvloop', 'uwsgi', 'websocket',
+        'daphne', 'granian', 'gunicorn', 'hypercorn', 'uvicorn', 'werkzeug',
     }  # fmt: skip
     assert optional.isdisjoint(loaded), sorted(optional & set(loaded))

@@ -1,15 +1,19 @@
 """Docstrings are written for callers (issue 18).
 
-Two guards: no docstring under ``engineio_fast/`` carries a requirement id of
-the internal spec (those belong in ``#`` comments), and every public method of
-the public classes documents each of its parameters with ``:param name:``.
+Two guards: no docstring under ``engineio_fast/`` and no ``#:`` comment (which
+Sphinx renders as an attribute's documentation) in a public module carries a
+requirement id of the internal spec or an issue number (those belong in plain
+``#`` comments), and every public method of the public classes documents each
+of its parameters with ``:param name:``.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -18,30 +22,125 @@ import engineio_fast
 from engineio_fast import native
 
 PACKAGE_DIR = Path(engineio_fast.__file__).resolve().parent
-#: A requirement id of the spec: ``P-41``, ``TS-22``, ``A-11`` ...
-REQUIREMENT_ID = re.compile(r'\b[A-Z]{1,2}-\d{2}\b')
+#: A requirement id of the spec or a reference to the issue tracker.
+REQUIREMENT_ID = re.compile(
+    r"""
+      \b(?!(?:UTF|UCS|SHA|ISO)-)[A-Z]{1,4}-\d{1,3}\b  # P-41, T-5, TS-22, ABC-12 (not UTF-8)
+    | \b[A-Za-z]{2}\d{2}\b                         # ts21, TS21 (not int64, utf16)
+    | \bSPEC\b                                     # the spec document itself
+    | \b[Ii]ssues?\s+\#?\d+\b                      # issue 8, issues #12
+    """,
+    re.VERBOSE,
+)
 DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def _docstrings_with_ids() -> list[str]:
+def _source_files() -> list[Path]:
+    return sorted(PACKAGE_DIR.rglob('*.py'))
+
+
+def _is_public_module(path: Path) -> bool:
+    """No part of its dotted name starts with ``_`` (``__init__`` is its package)."""
+    parts = path.relative_to(PACKAGE_DIR).with_suffix('').parts
+    return not any(part.startswith('_') for part in parts if part != '__init__')
+
+
+def _docstring_ids(source: str) -> list[tuple[int, str, list[str]]]:
+    """``(line, name, ids)`` of each docstring of ``source`` that carries ids."""
     found = []
-    for path in sorted(PACKAGE_DIR.rglob('*.py')):
-        tree = ast.parse(path.read_text(encoding='utf-8'))
-        for node in ast.walk(tree):
-            if not isinstance(node, DOCUMENTED):
-                continue
-            doc = ast.get_docstring(node, clean=False)
-            ids = REQUIREMENT_ID.findall(doc or '')
-            if ids:
-                where = getattr(node, 'name', '<module>')
-                line = getattr(node, 'lineno', 1)
-                rel = path.relative_to(PACKAGE_DIR.parent)
-                found.append(f'{rel}:{line} {where}: {", ".join(ids)}')
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, DOCUMENTED):
+            continue
+        ids = REQUIREMENT_ID.findall(ast.get_docstring(node, clean=False) or '')
+        if ids:
+            found.append((getattr(node, 'lineno', 1), getattr(node, 'name', '<module>'), ids))
     return found
 
 
-def test_no_docstring_carries_a_requirement_id():
-    assert _docstrings_with_ids() == []
+def _doc_comment_ids(source: str) -> list[tuple[int, str, list[str]]]:
+    """``(line, '#:', ids)`` of each ``#:`` comment of ``source`` that carries ids."""
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and token.string.startswith('#:'):
+            ids = REQUIREMENT_ID.findall(token.string)
+            if ids:
+                found.append((token.start[0], '#:', ids))
+    return found
+
+
+def _documentation_with_ids() -> list[str]:
+    found = []
+    for path in _source_files():
+        source = path.read_text(encoding='utf-8')
+        hits = _docstring_ids(source)
+        if _is_public_module(path):
+            hits += _doc_comment_ids(source)
+        rel = path.relative_to(PACKAGE_DIR.parent)
+        found += [f'{rel}:{line} {where}: {", ".join(ids)}' for line, where, ids in hits]
+    return found
+
+
+def test_no_docstring_or_doc_comment_carries_a_requirement_id():
+    assert _documentation_with_ids() == []
+
+
+@pytest.mark.parametrize(
+    'text',
+    [
+        '(P-41)',
+        'see T-5',
+        'ABC-12',
+        'CL-09',
+        'ts21',
+        'TS21',
+        'the SPEC says',
+        'issue 8',
+        'Issue #12',
+    ],
+)
+def test_the_id_pattern_catches(text):
+    assert REQUIREMENT_ID.search(text)
+
+
+@pytest.mark.parametrize(
+    'text',
+    [
+        'UTF-8',
+        'SHA-256',
+        'b64=True',
+        'utf8',
+        'utf16',
+        'int64',
+        'sha1',
+        'h11',
+        'RFC 6455',
+        'the ASGI spec',
+        'HTTP/1.1',
+    ],
+)
+def test_the_id_pattern_spares(text):
+    assert not REQUIREMENT_ID.search(text)
+
+
+def test_the_check_reads_docstrings_and_doc_comments():
+    source = (
+        '"""A module (issue 8)."""\n'
+        '#: Seconds to wait (P-27).\n'
+        'GRACE = 1.0\n'
+        '# P-27: a plain comment is for developers\n'
+        'def f():\n'
+        '    """Do it, as SPEC says."""\n'
+    )
+    assert _docstring_ids(source) == [(1, '<module>', ['issue 8']), (5, 'f', ['SPEC'])]
+    assert _doc_comment_ids(source) == [(2, '#:', ['P-27'])]
+
+
+def test_doc_comments_are_checked_in_public_modules_only():
+    assert _is_public_module(PACKAGE_DIR / 'base_server.py')
+    assert _is_public_module(PACKAGE_DIR / 'async_drivers' / 'eventlet.py')
+    assert _is_public_module(PACKAGE_DIR / 'native' / '__init__.py')
+    assert not _is_public_module(PACKAGE_DIR / '_protocol' / 'session.py')
+    assert not _is_public_module(PACKAGE_DIR / 'async_drivers' / '_websocket_wsgi.py')
 
 
 def _public_classes() -> list[type]:
@@ -110,10 +209,6 @@ def _undocumented(name: str, function, doc: str | None) -> list[str]:
     ]
 
 
-#: Classes whose constructor parameters are documented on another class.
-DOCUMENTED_ON = {engineio_fast.AsyncServer: engineio_fast.Server}
-
-
 def _constructor(cls: type):
     """The first ``__init__`` of the MRO that names its parameters."""
     for klass in cls.__mro__:
@@ -121,10 +216,6 @@ def _constructor(cls: type):
         if init is not None and _parameters(init):
             return init
     return cls.__init__
-
-
-def _constructor_doc(cls: type) -> str | None:
-    return DOCUMENTED_ON.get(cls, cls).__doc__
 
 
 def _class_problems(cls: type) -> list[str]:
@@ -139,7 +230,7 @@ def _class_problems(cls: type) -> list[str]:
         elif name == '__init__':
             # Constructor parameters are documented on the class, as upstream
             # does; an ``__init__(*args, **kwargs)`` passes them to its base.
-            problems += _undocumented(label, _constructor(cls), _constructor_doc(cls))
+            problems += _undocumented(label, _constructor(cls), cls.__doc__)
         else:
             problems += _undocumented(label, member, member.__doc__)
     return problems

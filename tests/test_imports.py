@@ -386,3 +386,39 @@ def test_module_imports_only_lower_layers(module):
             module,
             sorted(IO_MODULES & set(report['stdlib'])),
         )
+
+
+# -- public names ------------------------------------------------------------------------------------
+
+# python-engineio's ``__all__`` and ours, from a fresh interpreter where
+# ``import engineio`` is python-engineio (no install() ran).
+_ALL_REPORT = """
+import json
+import engineio, engineio_fast
+print(json.dumps({
+    'upstream_is_ours': engineio is engineio_fast,
+    'upstream': list(engineio.__all__),
+    'ours': list(engineio_fast.__all__),
+    'unresolved': [name for name in engineio_fast.__all__ if not hasattr(engineio_fast, name)],
+}))
+"""
+
+
+def test_all_has_every_python_engineio_name_and_our_own_public_names():
+    """``__all__`` is python-engineio's plus the swap-in, the backend flag and ``serve``."""
+    report = run_json(_ALL_REPORT)
+    assert report['upstream_is_ours'] is False
+    ours = report['ours']
+    assert len(ours) == len(set(ours))
+    missing = [name for name in report['upstream'] if name not in ours]
+    assert missing == []
+    own = {
+        'install',
+        'installed',
+        'uninstall',
+        'USE_EXTENSIONS',
+        'ENGINEIO_COMPAT_VERSION',
+        'serve',
+    }
+    assert own <= set(ours)
+    assert report['unresolved'] == []

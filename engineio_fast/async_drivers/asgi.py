@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import IO, Any, Awaitable, Callable
 
 from .._constants import NORMAL_CLOSURE, POLICY_VIOLATION
 from .._coro import settle
@@ -11,8 +11,8 @@ from ._body import PulledBody
 from ._close_codes import check_close_code
 from ._environ import build_environ
 
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class ASGIApp:
@@ -29,13 +29,13 @@ class ASGIApp:
 
     def __init__(
         self,
-        engineio_server,
-        other_asgi_app=None,
-        static_files=None,
-        engineio_path='engine.io',
-        on_startup=None,
-        on_shutdown=None,
-    ):
+        engineio_server: Any,
+        other_asgi_app: Any = None,
+        static_files: dict[str, Any] | None = None,
+        engineio_path: str | None = 'engine.io',
+        on_startup: Callable[[], Any] | None = None,
+        on_shutdown: Callable[[], Any] | None = None,
+    ) -> None:
         self.engineio_server = engineio_server
         self.other_asgi_app = other_asgi_app
         if engineio_path is not None:
@@ -47,7 +47,7 @@ class ASGIApp:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
 
-    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope['type']
         if kind == 'lifespan':
             await self.lifespan(scope, receive, send)
@@ -76,7 +76,9 @@ class ASGIApp:
             path += '/'
         return path.startswith(self.engineio_path)
 
-    async def serve_static_file(self, static_file: dict, receive: Receive, send: Send) -> None:
+    async def serve_static_file(
+        self, static_file: dict[str, Any], receive: Receive, send: Send
+    ) -> None:
         """Send a static file, or answer 404 if it cannot be opened.
 
         :param static_file: a ``{'filename': ..., 'content_type': ...}`` entry, as
@@ -90,7 +92,7 @@ class ASGIApp:
         else:
             await self._send_file(opened, send)
 
-    async def _send_file(self, opened: tuple, send: Send) -> None:
+    async def _send_file(self, opened: tuple[IO[bytes], str, int], send: Send) -> None:
         """Stream an open file with its Content-Length."""
         # H-09
         f, content_type, size = opened
@@ -114,7 +116,7 @@ class ASGIApp:
                 if not more:
                     return
 
-    async def lifespan(self, scope: dict, receive: Receive, send: Send) -> None:
+    async def lifespan(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Answer the ASGI lifespan protocol.
 
         With ``on_startup`` or ``on_shutdown`` set, the hooks run here and a
@@ -176,14 +178,14 @@ class _RequestBody(PulledBody):
             if event['type'] != 'http.request':  # http.disconnect before the body ended
                 self._ended = True
                 raise ConnectionResetError('client disconnected before the end of the body')
-            body = event.get('body', b'')
+            body: bytes = event.get('body', b'')
             self._ended = not event.get('more_body', False)
             if body:
                 return body
         return b''
 
 
-async def translate_request(scope: dict, receive: Receive, send: Send) -> dict:
+async def translate_request(scope: dict[str, Any], receive: Receive, send: Send) -> dict[str, Any]:
     """The environ of an ASGI request; ``{}`` when a websocket left before connecting."""
     if scope['type'] == 'websocket':
         event = await receive()
@@ -218,7 +220,9 @@ async def translate_request(scope: dict, receive: Receive, send: Send) -> dict:
     return environ
 
 
-async def make_response(status: str, headers: list, body: bytes, environ: dict) -> None:
+async def make_response(
+    status: str, headers: list[tuple[str, str]], body: bytes, environ: dict[str, Any]
+) -> None:
     """Send a response; a refused websocket is answered before being accepted."""
     # A-14
     scope = environ['asgi.scope']
@@ -242,11 +246,11 @@ async def make_response(status: str, headers: list, body: bytes, environ: dict) 
 
 
 #: Response headers as ASGI wants them, for the pairs seen first (most responses repeat them).
-_ENCODED_HEADERS: dict[tuple, tuple] = {}
+_ENCODED_HEADERS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _MAX_CACHED_HEADERS = 512
 
 
-def _encode_header(header: tuple) -> tuple:
+def _encode_header(header: tuple[str, str]) -> tuple[bytes, bytes]:
     """``(name, value)`` encoded to latin-1 bytes."""
     name, value = header
     encoded = (name.encode('latin-1'), value.encode('latin-1'))
@@ -255,7 +259,7 @@ def _encode_header(header: tuple) -> tuple:
     return encoded
 
 
-def _own_transport(scope: dict, send: Send) -> Any:
+def _own_transport(scope: dict[str, Any], send: Send) -> Any:
     """The transport of the websocket's own connection, if the server is a known one.
 
     ASGI has no way to drop a connection whose close frame cannot be
@@ -280,16 +284,16 @@ def _own_transport(scope: dict, send: Send) -> Any:
 class WebSocket:
     """An accepted ASGI websocket in the shape the server's flows use."""
 
-    def __init__(self, handler: Callable, server: Any, **kwargs):
+    def __init__(self, handler: Callable[..., Any], server: Any, **kwargs: Any) -> None:
         self.handler = handler
         self.server = server
-        self._scope: dict = {}
+        self._scope: dict[str, Any] = {}
         # Set by __call__, which runs before any other method.
         self._receive: Receive = None  # type: ignore[assignment]
         self._send: Send = None  # type: ignore[assignment]
         self._closed = False
 
-    async def __call__(self, environ: dict) -> None:
+    async def __call__(self, environ: dict[str, Any]) -> None:
         self._scope = environ['asgi.scope']
         self._receive = environ['asgi.receive']
         self._send = environ['asgi.send']

@@ -59,9 +59,9 @@ class _EventletWebSocket:
 
     With ``websocket_compression`` set and permessage-deflate negotiated, it
     hands eventlet its own compressor (the option's level), or none for a
-    message under the threshold.  Write-through (issue 8): an RFC 6455
-    websocket also writes frames straight to the non-blocking socket under
-    the green socket (``write_nowait``), as far as it takes them at once.
+    message under the threshold.  Write-through: an RFC 6455 websocket
+    also writes frames straight to the non-blocking socket under the green
+    socket (``write_nowait``), as far as it takes them at once.
     """
 
     # F-02
@@ -78,7 +78,8 @@ class _EventletWebSocket:
         deflate = websocket.extensions.get('permessage-deflate')
         # Without an extension frames are plain and can be built (and shared) here.
         self._plain_frames = not websocket.extensions
-        #: The close code eventlet answered an invalid frame with (P-44).
+        # P-44
+        #: The close code eventlet answered an invalid frame with.
         self._failure: int | None = None
         #: Whether close() ran: eventlet closed the socket, under a reader blocked on it.
         self._closed_here = False

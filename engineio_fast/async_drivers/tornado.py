@@ -89,7 +89,7 @@ class _Body(PulledBody):
         return chunk
 
 
-def _log_failure(task: asyncio.Future, logger: Any) -> None:
+def _log_failure(task: asyncio.Future[Any], logger: Any) -> None:
     """Done callback of a POST's task: a client leaving mid-body is no error to log."""
     if task.cancelled():
         return
@@ -119,8 +119,8 @@ def get_tornado_handler(engineio_server: Any) -> type:
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.eio_body: _Body | None = None
-            self.eio_post: asyncio.Future | None = None
-            self.eio_messages: asyncio.Queue = asyncio.Queue()
+            self.eio_post: asyncio.Future[Any] | None = None
+            self.eio_messages: asyncio.Queue[str | bytes | None] = asyncio.Queue()
             self.eio_open = asyncio.Event()
             self.eio_too_big = False
 
@@ -189,9 +189,10 @@ def get_tornado_handler(engineio_server: Any) -> type:
             # closes with 1009 (H-43); tornado drops a larger one from its
             # header, unread, so the client may miss tornado's own 1009 in
             # the reset of a socket closed with data pending.
-            return 2 * engineio_server.max_http_buffer_size
+            limit: int = engineio_server.max_http_buffer_size
+            return 2 * limit
 
-        def get_compression_options(self) -> dict | None:
+        def get_compression_options(self) -> dict[str, Any] | None:
             # permessage-deflate when the client offers it and it is asked for;
             # tornado takes a zlib level but no threshold or window (F-02).
             option = engineio_server.websocket_compression
@@ -206,7 +207,7 @@ def get_tornado_handler(engineio_server: Any) -> type:
                 # keeps no record of it: note it so the session learns why.
                 close = protocol.close
 
-                def close_noting_size(code: int | None = None, reason: str | None = None):
+                def close_noting_size(code: int | None = None, reason: str | None = None) -> None:
                     if code == MESSAGE_TOO_BIG:
                         self.eio_too_big = True
                     close(code, reason)
@@ -226,7 +227,7 @@ def get_tornado_handler(engineio_server: Any) -> type:
     return Handler
 
 
-def translate_request(handler: tornado.web.RequestHandler) -> dict:
+def translate_request(handler: tornado.web.RequestHandler) -> dict[str, Any]:
     """The environ of a tornado request, with the peer's address and scheme."""
     # A-11..A-13
     request = handler.request
@@ -258,7 +259,7 @@ def translate_request(handler: tornado.web.RequestHandler) -> dict:
 
 
 def make_response(
-    status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict
+    status: str, headers: list[tuple[str, str]], payload: bytes, environ: dict[str, Any]
 ) -> None:
     """Write the response through the tornado handler; it is the refusal of a websocket too."""
     handler = environ['tornado.handler']
@@ -295,12 +296,12 @@ class WebSocket:
     def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any):
         self.handler = handler
         self.server = server
-        self.environ: dict | None = None
+        self.environ: dict[str, Any] | None = None
         self.tornado_handler: Any = None
         self._accepted = False
         self._closed_here = False
 
-    async def __call__(self, environ: dict) -> None:
+    async def __call__(self, environ: dict[str, Any]) -> None:
         """Accept the websocket and serve the session on it until it ends."""
         self.environ = environ
         handler = self.tornado_handler = environ['tornado.handler']
@@ -329,7 +330,7 @@ class WebSocket:
         """
         if not self._accepted:
             return None
-        messages = self.tornado_handler.eio_messages
+        messages: asyncio.Queue[str | bytes | None] = self.tornado_handler.eio_messages
         message = await messages.get()
         if message is None:
             messages.put_nowait(None)  # every later wait() sees the end too

@@ -104,7 +104,7 @@ async def serve_async(
     return 0
 
 
-def _handle_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list:
+def _handle_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[signal.Signals]:
     """SIGINT and SIGTERM set ``stop`` (where the loop can take signals)."""
     installed = []
     for number in (signal.SIGINT, signal.SIGTERM):

@@ -61,7 +61,9 @@ class ProxyHeaders:
             return False
         return any(address in network for network in self.networks)
 
-    def apply(self, peer: tuple | None, scheme: str, headers: list) -> tuple[tuple | None, str]:
+    def apply(
+        self, peer: tuple[Any, ...] | None, scheme: str, headers: list[tuple[bytes, bytes]]
+    ) -> tuple[tuple[Any, ...] | None, str]:
         """``(peer, scheme)`` as a trusted proxy's headers say (the caller checked the trust)."""
         for name, value in headers:
             lower = name.lower()
@@ -102,8 +104,8 @@ class Service:
         self.root_path = root_path.rstrip('/')
         self.proxy = proxy
         self.logger = logging.getLogger('engineio_fast.native')
-        self.connections: set = set()
-        self.tasks: set = set()
+        self.connections: set[conn_states.HttpConnection] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
         self.eio = engineio_server_of(app)
         self.engineio_path = (
             app.engineio_path.encode('latin-1')
@@ -139,7 +141,7 @@ class Service:
             target += b'/'
         return target.startswith(path)
 
-    def spawn(self, flow: Any, context: contextvars.Context | None = None) -> asyncio.Task:
+    def spawn(self, flow: Any, context: contextvars.Context | None = None) -> asyncio.Task[Any]:
         if context is None:
             task = self.loop.create_task(flow)
         else:  # Python 3.11+ (typeshed's AbstractEventLoop does not say so)
