@@ -60,3 +60,8 @@ def test_charts_from_json_redraws_and_stores_the_results(tmp_path, monkeypatch):
     results, meta = run.load_results(tmp_path / 'charts' / 'e2e-native.json')
     assert meta['note'] == 'Synthetic results, no run.'
     assert results == run.load_results(dump)[0]
+
+
+def test_the_reported_command_leaves_out_the_local_json_dump():
+    argv = ['--write', '--json', '/tmp/x.json', '--modes', 'asgi', '--json=/tmp/y.json']
+    assert run.shown_arguments(argv) == ['--write', '--modes', 'asgi']

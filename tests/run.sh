@@ -46,14 +46,15 @@ cd "$ROOT"
 "$WORK/compiled/bin/mypy" "$ROOT/engineio_fast"
 # The documentation site, offline (no intersphinx, no remote assets), any warning fatal;
 # a fresh output folder, so warnings of unchanged pages are not hidden by a cached build.
-"$WORK/compiled/bin/python" -m pip install -q "$WHEEL[docs]"
+# The docs and the benchmark's chart drawing (bench/test_charts.py, below) need matplotlib.
+"$WORK/compiled/bin/python" -m pip install -q "$WHEEL[docs,bench]"
 rm -rf "$WORK/docs-html"
 "$WORK/compiled/bin/sphinx-build" -q -W --keep-going -b html "$ROOT/docs" "$WORK/docs-html"
 # Run from outside the source tree so the installed package is imported.
 cd "$WORK"
 "$WORK/compiled/bin/python" -c 'import engineio_fast, sys; print("USE_EXTENSIONS =", engineio_fast.USE_EXTENSIONS); sys.exit(0 if engineio_fast.USE_EXTENSIONS else 1)' \
     || { echo "compiled backend did not build" >&2; exit 1; }
-"$WORK/compiled/bin/pytest" "$ROOT/tests" --rootdir "$ROOT" "${PYTEST_ARGS[@]}"
+"$WORK/compiled/bin/pytest" "$ROOT/tests" "$ROOT/bench/test_charts.py" --rootdir "$ROOT" "${PYTEST_ARGS[@]}"
 
 echo "== compiled build, twin forced at run time =="
 # Every server mode ran above; the codec is the same in all of them, so one

@@ -701,7 +701,7 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
         if (median(settings, key, 'loadCpuPct') or 0) > 80
     )
     errors = sum('error' in r for runs in settings.results.values() for r in runs)
-    command = 'python bench/e2e/run.py ' + ' '.join(argv)
+    command = 'python bench/e2e/run.py ' + ' '.join(shown_arguments(argv))
     native = 'native' in settings.modes
     settings.note = chart_note(
         datetime.date.today().isoformat(),
@@ -924,6 +924,20 @@ SECTION_TITLES = {
     'e2e': 'End-to-end servers, every mode against python-engineio',
     'e2e-native': 'Native transport end to end, with Node.js engine.io',
 }
+
+
+def shown_arguments(argv: list[str]) -> list[str]:
+    """The command line as reported: without ``--json``'s local dump path."""
+    shown: list[str] = []
+    skip = False
+    for argument in argv:
+        if skip:
+            skip = False
+        elif argument == '--json':
+            skip = True
+        elif not argument.startswith('--json='):
+            shown.append(argument)
+    return shown
 
 
 def chart_note(date: str, commit: str, machine: str, python: str, rounds: int, command: str) -> str:
