@@ -11,12 +11,10 @@ import os
 import sys
 
 # Document the engineio_fast of this checkout (its docstrings), even where
-# another copy is installed, from its Python source: autodoc reads the source
-# for member order, inheritance and ``#:`` comments, which a compiled module
-# has not got.  The pure-Python side has the same API.
+# another copy is installed: without its compiled extension in place the
+# package runs on the pure-Python twin, which has the same API.
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, ROOT)
-os.environ['ENGINEIO_FAST_NO_EXTENSIONS'] = '1'
 import engineio_fast  # noqa: E402
 
 project = 'engineio_fast'

@@ -1,7 +1,5 @@
 """engineio_fast: a Cython-accelerated, API-compatible python-engineio."""
 
-from . import _extensions  # noqa: F401, I001 - first: it decides compiled or source
-
 from typing import TYPE_CHECKING
 
 from . import exceptions, json, packet, payload  # noqa: F401 - public modules

@@ -7,7 +7,6 @@ gevent patch things when they are).
 
 from __future__ import annotations
 
-import importlib.machinery
 import importlib.metadata
 import importlib.util
 import platform
@@ -15,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, _codec, _ws
-from ._extensions import COMPILED_MODULES, FORCED_BY, is_compiled
+from ._extensions import FORCED_BY
 from ._install import installed
 
 #: The optional packages engineio_fast can use or be served by (distribution names) and
@@ -67,42 +66,12 @@ def backend(what: str, compiled: str, twin: str, uses_compiled: bool) -> str:
     return '%s: pure-Python twin (engineio_fast.%s), %s' % (what, twin, why)
 
 
-def will_load_compiled(name: str) -> bool:
-    """Whether module ``name`` is (or, once imported, will be) its compiled extension."""
-    module = sys.modules.get(name)
-    if module is not None:
-        return is_compiled(module)
-    if FORCED_BY:
-        return False
-    # Looked up without importing the parent package: some need optional packages.
-    base = Path(__file__).resolve().parent.joinpath(*name.split('.')[1:])
-    return any(
-        base.with_name(base.name + suffix).is_file()
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES
-    )
-
-
-def flow_backend() -> str:
-    """One line saying whether the session-flow modules (COMPILED_MODULES) run compiled."""
-    source = [name for name in COMPILED_MODULES if not will_load_compiled(name)]
-    if not source:
-        return 'session flow: compiled (%d modules)' % len(COMPILED_MODULES)
-    if FORCED_BY:
-        why = 'forced by ' + FORCED_BY
-    elif len(source) == len(COMPILED_MODULES):
-        why = 'not compiled (pure wheel or no compiler)'
-    else:
-        why = 'not compiled: ' + ', '.join(source)
-    return 'session flow: Python source, %s' % why
-
-
 def report() -> str:
     """The text ``python -m engineio_fast info`` prints."""
     lines = [
         'engineio_fast %s (%s)' % (__version__, Path(__file__).resolve().parent),
         backend('codec', '_codec_c', '_codec_py', _codec.USE_EXTENSIONS),
         backend('websocket framing', '_ws_c', '_ws_py', _ws.USE_EXTENSIONS),
-        flow_backend(),
         'python: %s %s (%s)'
         % (platform.python_implementation(), platform.python_version(), sys.executable),
     ]

@@ -217,27 +217,28 @@ def pytest_configure(config: pytest.Config) -> None:
     stale = stale_extensions()
     if stale:
         pytest.exit(
-            'extensions older than their source (rebuild them: ENGINEIO_FAST_BUILD_EXTENSION=yes '
-            'python setup.py build_ext --inplace): %s' % ', '.join(stale),
+            'extensions older than their .pyx or without one (delete them and rebuild: '
+            'ENGINEIO_FAST_BUILD_EXTENSION=yes python setup.py build_ext --inplace): %s'
+            % ', '.join(stale),
             returncode=4,
         )
 
 
 def stale_extensions() -> list[str]:
-    """Extensions built in place in a source checkout and older than their source.
+    """Extensions built in place in a source checkout and older than their ``.pyx``,
+    or left over from an earlier build that compiled modules which now have none.
 
     Python imports a compiled module before its ``.py``: in an editable install,
-    an edit without a rebuild would go untested.
+    an edit without a rebuild, or a leftover extension, would go untested.
     """
     package = Path(importlib.util.find_spec('engineio_fast').origin).parent
     if not package.parent.joinpath('setup.py').is_file():
         return []  # an installed wheel: both files come from one build
     stale = []
     for built in package.rglob('*.so'):
-        stem = built.name.split('.', 1)[0]
-        for source in (built.with_name(stem + '.py'), built.with_name(stem + '.pyx')):
-            if source.is_file() and source.stat().st_mtime > built.stat().st_mtime:
-                stale.append(str(source.relative_to(package.parent)))
+        source = built.with_name(built.name.split('.', 1)[0] + '.pyx')
+        if not source.is_file() or source.stat().st_mtime > built.stat().st_mtime:
+            stale.append(str(built.relative_to(package.parent)))
     return sorted(stale)
 
 

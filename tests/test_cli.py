@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 import engineio_fast
-from engineio_fast._extensions import COMPILED_MODULES
 from engineio_fast._info import OPTIONAL_PACKAGES
 
 PACKAGE_PARENT = Path(engineio_fast.__file__).resolve().parent.parent
@@ -63,13 +62,15 @@ def test_info_reports_the_compiled_backend_when_it_is_installed(c_extensions_ena
     if built:
         assert lines[1] == 'codec: compiled (engineio_fast._codec_c)'
         assert lines[2] == 'websocket framing: compiled (engineio_fast._ws_c)'
-        assert lines[3] == 'session flow: compiled (%d modules)' % len(COMPILED_MODULES)
     else:
         assert lines[1] == (
             'codec: pure-Python twin (engineio_fast._codec_py), '
             'the compiled extension is not installed (pure wheel or no compiler)'
         )
-        assert lines[3] == 'session flow: Python source, not compiled (pure wheel or no compiler)'
+        assert lines[2] == (
+            'websocket framing: pure-Python twin (engineio_fast._ws_py), '
+            'the compiled extension is not installed (pure wheel or no compiler)'
+        )
 
 
 def test_info_says_the_environment_variable_forced_the_pure_twin():
@@ -81,7 +82,6 @@ def test_info_says_the_environment_variable_forced_the_pure_twin():
         'websocket framing: pure-Python twin (engineio_fast._ws_py), '
         'forced by ENGINEIO_FAST_NO_EXTENSIONS=1'
     )
-    assert lines[3] == 'session flow: Python source, forced by ENGINEIO_FAST_NO_EXTENSIONS=1'
 
 
 def test_info_reports_versions_python_and_the_swap_in_state():
@@ -90,18 +90,18 @@ def test_info_reports_versions_python_and_the_swap_in_state():
         engineio_fast.__version__,
         PACKAGE_PARENT / 'engineio_fast',
     )
-    assert lines[4] == 'python: %s %s (%s)' % (
+    assert lines[3] == 'python: %s %s (%s)' % (
         platform.python_implementation(),
         platform.python_version(),
         sys.executable,
     )
     upstream = installed_version('python-engineio')
-    assert lines[5].startswith('python-engineio: %s' % upstream)
-    assert lines[6] == (
+    assert lines[4].startswith('python-engineio: %s' % upstream)
+    assert lines[5] == (
         'install() active in this process: no (an app checks with engineio_fast.installed())'
     )
-    assert lines[7] == 'optional packages:'
-    packages = [line.split() for line in lines[8:]]
+    assert lines[6] == 'optional packages:'
+    packages = [line.split() for line in lines[7:]]
     assert [words[0] for words in packages] == [name for name, _ in OPTIONAL_PACKAGES]
     for words in packages:
         shown = ' '.join(words[1:3]) if words[1] == 'not' else words[1]
@@ -123,7 +123,7 @@ def test_info_in_an_installed_process_says_install_is_active():
         code='import engineio_fast; engineio_fast.install(); '
         'from engineio_fast._info import report; print(report())'
     )
-    assert 'install() active in this process: yes' in report.splitlines()[6]
+    assert 'install() active in this process: yes' in report.splitlines()[5]
 
 
 @pytest.mark.parametrize('no_extensions', ['0', '1'])

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import engineio_fast
-from engineio_fast._extensions import COMPILED_MODULES
 
 PACKAGE_DIR = Path(engineio_fast.__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
@@ -180,39 +179,6 @@ def test_ws_chooser_no_extensions_env_var_forces_the_pure_python_twin():
     """issue 17: ENGINEIO_FAST_NO_EXTENSIONS=1 selects ``_ws_py`` and never loads ``_ws_c``."""
     report = run_json(_WS_BACKEND_REPORT, ENGINEIO_FAST_NO_EXTENSIONS='1')
     assert report == {'USE_EXTENSIONS': False, 'origins': ['py'], 'compiled_loaded': False}
-
-
-# Which of the session-flow modules (COMPILED_MODULES) load from their extension.
-_FLOW_BACKEND_REPORT = """
-import importlib, json
-import engineio_fast
-from engineio_fast._extensions import COMPILED_MODULES, is_compiled
-print(json.dumps({
-    name: is_compiled(importlib.import_module(name)) for name in COMPILED_MODULES
-}))
-"""
-
-
-def test_flow_modules_load_compiled_by_default(c_extensions_enabled):
-    """issue 17: the build compiles every module of COMPILED_MODULES, and Python loads it."""
-    report = run_json(_FLOW_BACKEND_REPORT)
-    assert len(report) == len(COMPILED_MODULES)
-    if c_extensions_enabled:
-        assert [name for name, compiled in report.items() if not compiled] == []
-
-
-def test_no_extensions_env_var_loads_the_flow_modules_from_source():
-    """issue 17: ENGINEIO_FAST_NO_EXTENSIONS=1 imports the ``.py`` twin of each compiled module."""
-    report = run_json(_FLOW_BACKEND_REPORT, ENGINEIO_FAST_NO_EXTENSIONS='1')
-    assert [name for name, compiled in report.items() if compiled] == []
-    assert sorted(report) == sorted(COMPILED_MODULES)
-
-
-def test_every_compiled_module_has_its_source_beside_it():
-    """issue 17: the source twin of each compiled module ships (the wheel keeps the ``.py``)."""
-    for name in COMPILED_MODULES:
-        source = PACKAGE_DIR.joinpath(*name.split('.')[1:]).with_suffix('.py')
-        assert source.is_file(), source
 
 
 # -- layering ----------------------------------------------------------------------------------------
