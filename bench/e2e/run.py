@@ -644,9 +644,8 @@ def machine_notes(settings: Settings) -> dict[str, str]:
     """Versions and hardware, asked from the interpreter that runs the servers."""
     probe = (
         'import importlib.metadata as m, json, sys, engineio_fast;'
-        'from engineio_fast._info import flow_backend;'
         'print(json.dumps({"python": sys.version.split()[0],'
-        '"extensions": engineio_fast.USE_EXTENSIONS, "flow": flow_backend(),'
+        '"extensions": engineio_fast.USE_EXTENSIONS,'
         '**{n: m.version(n) for n in ("python-engineio", "uvicorn", "uvloop", "httptools",'
         '"websockets", "werkzeug", "simple-websocket", "eventlet")}}))'
     )
@@ -752,8 +751,7 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
         command.strip(),
         '```',
         '',
-        'Run of %s, %.1f min, commit %s. Machine: %s; Python %s (engineio_fast extensions: %s;'
-        ' %s),'
+        'Run of %s, %.1f min, commit %s. Machine: %s; Python %s (engineio_fast extensions: %s),'
         % (
             datetime.date.today().isoformat(),
             (time.monotonic() - started) / 60,
@@ -761,7 +759,6 @@ def report(settings: Settings, argv: list[str], started: float, loads: list[tupl
             notes['cpu'],
             notes['python'],
             notes['extensions'],
-            notes['flow'],
         ),
         'python-engineio %s, uvicorn %s, uvloop %s, httptools %s, websockets %s, werkzeug %s,'
         % tuple(
